@@ -1,0 +1,301 @@
+//! Fast exact drawing for Rivest's consistent sampler over very large ballot populations.
+//!
+//! Drawing `take` ballots needs the `take` smallest first tickets, but every ballot's ticket
+//! must be hashed. For a 160-million-ballot manifest we avoid building 160 million ticket
+//! strings:
+//!
+//! 1. The 64 hex characters of `sha256_hex(seed)` fill exactly one SHA-256 block, so its
+//!    compression is done once (the *midstate*); each ballot costs one more compression of its
+//!    id plus padding.
+//! 2. A ticket's first 9 digits are the reversed low 9 decimal digits of the hash, so
+//!    `hash mod 10^9`, reversed, is a key whose order agrees with the tickets' string order
+//!    (ties possible). We keep the `take` smallest keys and every ballot tied with the largest.
+//! 3. Only those candidates get full tickets; the exact heap of [`crate::consistent`] runs on
+//!    them. Any other ballot has at least `take` candidates with smaller first tickets, and
+//!    with replacement every later ticket of a ballot exceeds its first, so it can never be
+//!    among the first `take` draws: the result equals the plain algorithm's.
+//!
+//! The scan may be split over threads; the result does not depend on the thread count.
+
+use std::collections::BinaryHeap;
+
+use sha2::digest::generic_array::GenericArray;
+
+use crate::consistent::{Draw, draw_from_first_tickets, sha256_hex, uniform};
+
+/// A population of ballot ids that can be scanned in index order without storing every id.
+pub trait IdSource: Sync {
+    /// The number of ballots.
+    fn len(&self) -> u64;
+    /// Whether there are no ballots.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// Calls `f(index, id)` for every index in `start..end`, in order; `id` is the Python
+    /// `str()` form of the ballot id as UTF-8 bytes.
+    fn scan(&self, start: u64, end: u64, f: &mut dyn FnMut(u64, &[u8]));
+    /// The id of the ballot at `index` (in `0..len()`).
+    fn id(&self, index: u64) -> String;
+}
+
+/// An [`IdSource`] over a list of id strings.
+#[derive(Debug, Clone, Copy)]
+pub struct IdList<'a> {
+    ids: &'a [String],
+}
+
+impl<'a> IdList<'a> {
+    /// Wraps a list of ids (each already in its Python `str()` form).
+    pub fn new(ids: &'a [String]) -> Self {
+        IdList { ids }
+    }
+}
+
+impl IdSource for IdList<'_> {
+    fn len(&self) -> u64 {
+        self.ids.len() as u64
+    }
+    fn scan(&self, start: u64, end: u64, f: &mut dyn FnMut(u64, &[u8])) {
+        for i in start..end {
+            f(i, self.ids[i as usize].as_bytes());
+        }
+    }
+    fn id(&self, index: u64) -> String {
+        self.ids[index as usize].clone()
+    }
+}
+
+/// SHA-256 initial hash value (FIPS 180-4, section 5.3.3).
+const SHA256_IV: [u32; 8] = [
+    0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
+];
+
+/// The SHA-256 state after absorbing the 64-byte block `sha256_hex(seed)`.
+fn seed_midstate(seed_hex: &str) -> [u32; 8] {
+    let mut state = SHA256_IV;
+    let block = GenericArray::clone_from_slice(seed_hex.as_bytes());
+    sha2::compress256(&mut state, &[block]);
+    state
+}
+
+/// SHA-256 of `seed_hex + id` from the midstate, as the 8 big-endian state words.
+fn hash_after_midstate(midstate: &[u32; 8], id: &[u8]) -> [u32; 8] {
+    let total_bits = ((64 + id.len()) as u64) * 8;
+    let mut buf = [0u8; 128];
+    let n_blocks = if id.len() <= 55 { 1 } else { 2 };
+    if id.len() > 119 {
+        // Rare long ids: fall back to the general hasher over the tail blocks.
+        let mut state = *midstate;
+        let mut tail = id.to_vec();
+        tail.push(0x80);
+        while tail.len() % 64 != 56 {
+            tail.push(0);
+        }
+        tail.extend_from_slice(&total_bits.to_be_bytes());
+        let blocks: Vec<_> = tail
+            .chunks_exact(64)
+            .map(GenericArray::clone_from_slice)
+            .collect();
+        sha2::compress256(&mut state, &blocks);
+        return state;
+    }
+    buf[..id.len()].copy_from_slice(id);
+    buf[id.len()] = 0x80;
+    let end = n_blocks * 64;
+    buf[end - 8..end].copy_from_slice(&total_bits.to_be_bytes());
+    let mut state = *midstate;
+    let blocks = [
+        GenericArray::clone_from_slice(&buf[..64]),
+        GenericArray::clone_from_slice(&buf[64..128]),
+    ];
+    sha2::compress256(&mut state, &blocks[..n_blocks]);
+    state
+}
+
+/// `2^(32 j) mod 10^9` for j = 0..8.
+const POW32_MOD_1E9: [u64; 8] = {
+    let mut t = [0u64; 8];
+    let mut v: u64 = 1;
+    let mut j = 0;
+    while j < 8 {
+        t[j] = v;
+        v = (v << 32) % 1_000_000_000;
+        j += 1;
+    }
+    t
+};
+
+/// Reversal of every 3-digit zero-padded number.
+const REV3: [u32; 1000] = {
+    let mut t = [0u32; 1000];
+    let mut n = 0;
+    while n < 1000 {
+        t[n] = ((n % 10) * 100 + (n / 10 % 10) * 10 + n / 100) as u32;
+        n += 1;
+    }
+    t
+};
+
+/// The first 9 digits of the ticket for a hash given as state words, as an integer.
+fn prefix_key(state: &[u32; 8]) -> u32 {
+    const M: u64 = 1_000_000_000;
+    let mut lo = 0u64;
+    let mut hi = 0u64;
+    for j in 0..4 {
+        lo += u64::from(state[7 - j]) * POW32_MOD_1E9[j];
+        hi += u64::from(state[3 - j]) * POW32_MOD_1E9[j + 4];
+    }
+    // Each sum of four terms is below 4 * 2^32 * 10^9 < 2^64.
+    let x = ((lo % M + hi % M) % M) as usize;
+    REV3[x % 1000] * 1_000_000 + REV3[x / 1000 % 1000] * 1000 + REV3[x / 1_000_000]
+}
+
+/// The `k` smallest keys seen, plus every index tied with the largest of them.
+struct TopK {
+    k: usize,
+    heap: BinaryHeap<(u32, u64)>,
+    ties: Vec<(u32, u64)>,
+    threshold: u32,
+}
+
+impl TopK {
+    fn new(k: usize) -> Self {
+        TopK {
+            k,
+            heap: BinaryHeap::with_capacity(k.min(1 << 20) + 1),
+            ties: Vec::new(),
+            threshold: u32::MAX,
+        }
+    }
+
+    #[inline]
+    fn offer(&mut self, key: u32, index: u64) {
+        if self.heap.len() < self.k {
+            self.heap.push((key, index));
+            if self.heap.len() == self.k {
+                self.threshold = self.heap.peek().map_or(u32::MAX, |e| e.0);
+            }
+            return;
+        }
+        if key > self.threshold || self.k == 0 {
+            return;
+        }
+        if key == self.threshold {
+            self.ties.push((key, index));
+            return;
+        }
+        if let Some(popped) = self.heap.pop() {
+            self.ties.push(popped);
+        }
+        self.heap.push((key, index));
+        self.threshold = self.heap.peek().map_or(u32::MAX, |e| e.0);
+        if self.ties.len() > 2 * self.k + 4096 {
+            let t = self.threshold;
+            self.ties.retain(|e| e.0 == t);
+        }
+    }
+
+    fn finish(self) -> Vec<(u32, u64)> {
+        let t = self.threshold;
+        let mut out = self.heap.into_vec();
+        out.extend(self.ties.into_iter().filter(|e| e.0 == t));
+        out
+    }
+}
+
+/// Draws the first `take` ballots of `source` in consistent-sampler order for `seed`
+/// (the same result as [`crate::consistent_sample`] on the full id list), each with its index
+/// in `source`, scanning with `threads` threads (at least 1).
+pub fn draw(
+    seed: &str,
+    source: &dyn IdSource,
+    with_replacement: bool,
+    take: usize,
+    threads: usize,
+) -> Vec<(Draw, u64)> {
+    let len = source.len();
+    let keep = if with_replacement {
+        take
+    } else {
+        take.min(usize::try_from(len).unwrap_or(usize::MAX))
+    };
+    if keep == 0 || len == 0 {
+        return Vec::new();
+    }
+    let seed_hex = sha256_hex(seed);
+    let midstate = seed_midstate(&seed_hex);
+    let threads = threads.clamp(1, 64) as u64;
+    let scan_range = |start: u64, end: u64| {
+        let mut top = TopK::new(keep);
+        source.scan(start, end, &mut |index, id| {
+            let state = hash_after_midstate(&midstate, id);
+            top.offer(prefix_key(&state), index);
+        });
+        top.finish()
+    };
+    let mut candidates: Vec<(u32, u64)> = if threads == 1 || len < 10_000 {
+        scan_range(0, len)
+    } else {
+        let chunk = len.div_ceil(threads);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..threads)
+                .map(|t| {
+                    let start = (t * chunk).min(len);
+                    let end = ((t + 1) * chunk).min(len);
+                    let scan_range = &scan_range;
+                    scope.spawn(move || scan_range(start, end))
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| match h.join() {
+                    Ok(v) => v,
+                    Err(panic) => std::panic::resume_unwind(panic),
+                })
+                .collect()
+        })
+    };
+    // Keep the `keep` smallest keys and everything tied with the largest kept key.
+    candidates.sort_unstable();
+    if candidates.len() > keep {
+        let t = candidates[keep - 1].0;
+        candidates.retain(|e| e.0 <= t);
+    }
+    let entries = candidates
+        .into_iter()
+        .map(|(_, index)| {
+            let id = source.id(index);
+            let ticket = uniform(&format!("{seed_hex}{id}"));
+            (ticket, id, index)
+        })
+        .collect();
+    draw_from_first_tickets(entries, with_replacement, take)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::consistent::first_ticket;
+
+    #[test]
+    fn midstate_hash_matches_plain_sha256() {
+        let seed_hex = sha256_hex("314159");
+        let mid = seed_midstate(&seed_hex);
+        for len in [0usize, 1, 55, 56, 63, 64, 119, 120, 300] {
+            let id = "x".repeat(len);
+            let state = hash_after_midstate(&mid, id.as_bytes());
+            let mut bytes = Vec::new();
+            for w in state {
+                bytes.extend_from_slice(&w.to_be_bytes());
+            }
+            assert_eq!(
+                crate::consistent::to_hex(&bytes),
+                sha256_hex(&format!("{seed_hex}{id}")),
+                "length {len}"
+            );
+            let key = prefix_key(&state);
+            let ticket = first_ticket("314159", &id);
+            assert_eq!(format!("0.{key:09}"), ticket[..11], "length {len}");
+        }
+    }
+}
