@@ -4,6 +4,26 @@
 //! `run` function returning an [`ExitCode`]. Exit codes: 0 ok, 1 invalid input or failed
 //! check, 2 usage.
 
+/// Writes a line to stdout; a closed pipe (e.g. `| head`) ends the program quietly.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(e) = writeln!(std::io::stdout().lock(), $($arg)*) {
+            $crate::cmd::stdout_failed(e);
+        }
+    }};
+}
+
+/// Writes to stdout; a closed pipe ends the program quietly.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(e) = write!(std::io::stdout().lock(), $($arg)*) {
+            $crate::cmd::stdout_failed(e);
+        }
+    }};
+}
+
 mod cmd;
 
 use std::process::ExitCode;
@@ -13,15 +33,31 @@ use clap::{Parser, Subcommand};
 /// Sum up a US general election from signed, logged results that anyone can recompute.
 #[derive(Parser)]
 #[command(name = "canvass", version, about, long_about = None)]
+#[command(
+    after_help = "Exit status: 0 ok, 1 invalid input or failed check, 2 usage error.
+
+Examples:
+  canvass demo
+  canvass election show us-2020
+  canvass election check my-election.toml"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Subcommand)]
-enum Command {}
+enum Command {
+    /// Run the demonstration election night.
+    Demo(cmd::demo::DemoArgs),
+    /// List, show, export and check election definitions.
+    Election(cmd::election::ElectionArgs),
+}
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {}
+    match cli.command {
+        Command::Demo(args) => cmd::demo::run(args),
+        Command::Election(args) => cmd::election::run(args),
+    }
 }
