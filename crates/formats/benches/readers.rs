@@ -1,0 +1,3 @@
+//! Reader benchmarks (filled in below).
+
+fn main() {}
