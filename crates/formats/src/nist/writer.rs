@@ -99,6 +99,21 @@ impl<W: Write> NistJsonWriter<W> {
         id
     }
 
+    /// The index of `contest` in `self.contests`, adding it if new.
+    fn contest_index(&mut self, contest: &str) -> usize {
+        if let Some(&i) = self.contest_by_name.get(contest) {
+            return i;
+        }
+        let i = self.contests.len();
+        self.contests.push(ContestDef {
+            id: format!("contest-{}", i + 1),
+            name: contest.to_string(),
+            ..ContestDef::default()
+        });
+        self.contest_by_name.insert(contest.to_string(), i);
+        i
+    }
+
     fn selection_id(&mut self, contest: &str, choice: &Choice) -> String {
         let key = match choice {
             Choice::Candidate(n) => Some(n.clone()),
@@ -109,19 +124,7 @@ impl<W: Write> NistJsonWriter<W> {
         if let Some(k) = &key {
             self.candidate_id(k);
         }
-        let ci = match self.contest_by_name.get(contest) {
-            Some(&i) => i,
-            None => {
-                let i = self.contests.len();
-                self.contests.push(ContestDef {
-                    id: format!("contest-{}", i + 1),
-                    name: contest.to_string(),
-                    ..ContestDef::default()
-                });
-                self.contest_by_name.insert(contest.to_string(), i);
-                i
-            }
-        };
+        let ci = self.contest_index(contest);
         let def = &mut self.contests[ci];
         if let Some(&si) = def.by_key.get(&key) {
             return def.selections[si].1.clone();
@@ -166,7 +169,9 @@ impl<W: Write> NistJsonWriter<W> {
                     }],
                 }));
             }
-            let contest_id = self.contests[self.contest_by_name[&c.contest]].id.clone();
+            // contest_index returns an index into self.contests.
+            let ci = self.contest_index(&c.contest);
+            let contest_id = self.contests[ci].id.clone();
             contests.push(json!({
                 "@type": "CVR.CVRContest",
                 "ContestId": contest_id,
@@ -222,7 +227,7 @@ impl<W: Write> NistJsonWriter<W> {
                     .iter()
                     .map(|(key, id)| match key {
                         Some(name) => json!({"@id": id, "@type": "CandidateSelection",
-                            "CandidateIds": [self.candidate_by_name[name]]}),
+                            "CandidateIds": [self.candidate_by_name.get(name)]}),
                         None => json!({"@id": id, "@type": "CandidateSelection", "IsWriteIn": true}),
                     })
                     .collect();
