@@ -1,0 +1,599 @@
+//! A durable, file-backed transparency log in the C2SP tlog-tiles layout.
+//!
+//! ```text
+//! <dir>/checkpoint                 latest signed checkpoint (C2SP tlog-checkpoint note)
+//! <dir>/vkey                       the log's verifier key (signed-note vkey)
+//! <dir>/tile/<L>/<N>[.p/<W>]       hash tiles
+//! <dir>/tile/entries/<N>[.p/<W>]   entry bundles
+//! <dir>/journal/<base>.wal         append journal (durability point, see `journal`)
+//! <dir>/state                      size up to which tiles are known durable, with its root
+//! <dir>/lock                       single-writer lock
+//! ```
+//!
+//! Invariants:
+//! - [`Log::append`] returns only after the entries are durable in the journal (one
+//!   `fdatasync` per group-committed batch, shared by all concurrent callers).
+//! - [`Log::checkpoint`] publishes a checkpoint only after every tile of that tree is written
+//!   and the file system is synced.
+//! - Opening a log recovers the last durable state: a torn journal tail is cut off, tiles are
+//!   rebuilt from the journal, and the tree is checked against the `state` root and the
+//!   published checkpoint. Any mismatch is reported as [`StoreError::Corrupt`]; a wrong root is
+//!   never served.
+
+mod edge;
+mod error;
+mod fsutil;
+mod journal;
+mod reader;
+mod state;
+
+use std::collections::HashMap;
+use std::fs::{self, File};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock, RwLockReadGuard};
+
+use canvass_log::tile::{MAX_ENTRY_SIZE, TILE_WIDTH, Tile, TileKind, decode_bundle};
+use canvass_log::{
+    Checkpoint, Hash, LogSigner, LogVerifier, consistency_proof, inclusion_proof, tree_root,
+};
+
+pub use error::{Result, StoreError};
+pub use reader::{AuditReport, TileReader, audit, published};
+
+use edge::{Edge, EdgeSource};
+use journal::Journal;
+use state::State;
+
+/// A journal segment larger than this is closed at the next checkpoint.
+const SEGMENT_BYTES: u64 = 64 << 20;
+
+/// A published checkpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedCheckpoint {
+    /// The checkpoint body.
+    pub checkpoint: Checkpoint,
+    /// The signed note, as written to `<dir>/checkpoint`.
+    pub note: String,
+}
+
+#[derive(Default)]
+struct Queue {
+    pending: Vec<Vec<u8>>,
+    open_batch: u64,
+    leader_active: bool,
+    results: HashMap<u64, (Result<u64, Arc<StoreError>>, usize)>,
+    waiters: HashMap<u64, usize>,
+}
+
+/// A file-backed transparency log with one writer process.
+pub struct Log {
+    dir: PathBuf,
+    signer: LogSigner,
+    _lock: File,
+    queue: Mutex<Queue>,
+    cv: Condvar,
+    journal: Mutex<Journal>,
+    edge: RwLock<Edge>,
+    state: Mutex<State>,
+    publish: Mutex<()>,
+    poisoned: Mutex<Option<String>>,
+    recovery: Recovery,
+    batches: AtomicU64,
+    committed: AtomicU64,
+}
+
+/// Counters since the log was opened.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Group-committed batches, i.e. journal fsyncs.
+    pub batches: u64,
+    /// Entries appended.
+    pub entries: u64,
+}
+
+/// What [`Log::open`] found and repaired.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Recovery {
+    /// Bytes of a torn journal tail (an interrupted, unacknowledged batch) that were cut off.
+    pub torn_bytes: u64,
+    /// Entries replayed from the journal to rebuild tiles.
+    pub replayed: u64,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding one of these locks leaves plain data behind; keep going.
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl std::fmt::Debug for Log {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Log({}, size {})", self.dir.display(), self.size())
+    }
+}
+
+impl Log {
+    /// Opens (or creates) the log in `dir`, signing checkpoints with `signer` (whose name is the
+    /// log origin), and recovers the last durable state.
+    ///
+    /// # Errors
+    /// [`StoreError::Locked`] if another process has it open, [`StoreError::Corrupt`] if the
+    /// data on disk is damaged or the published checkpoint does not match it (or was signed by
+    /// another key), and I/O errors ([`StoreError::ReadOnly`], [`StoreError::DiskFull`]).
+    pub fn open(dir: impl AsRef<Path>, signer: LogSigner) -> Result<Self> {
+        let dir = dir.as_ref().to_path_buf();
+        fs::create_dir_all(&dir).map_err(|e| StoreError::io("creating directory", &dir, e))?;
+        let lock_path = dir.join("lock");
+        let lock_file = fsutil::open_append(&lock_path)?;
+        rustix::fs::flock(
+            &lock_file,
+            rustix::fs::FlockOperation::NonBlockingLockExclusive,
+        )
+        .map_err(|_| StoreError::Locked(dir.clone()))?;
+
+        let verifier = signer.verifier();
+        let vkey_path = dir.join("vkey");
+        match fsutil::read_optional(&vkey_path)? {
+            Some(v) if String::from_utf8_lossy(&v).trim() != verifier.to_vkey() => {
+                return Err(StoreError::corrupt(
+                    &vkey_path,
+                    "this log was created with a different key; open it with its own signer key",
+                ));
+            }
+            Some(_) => {}
+            None => fsutil::write_atomic(
+                &vkey_path,
+                format!("{}\n", verifier.to_vkey()).as_bytes(),
+                true,
+            )?,
+        }
+
+        let st = state::read(&dir)?;
+        let mut edge = if st.synced > 0 {
+            Edge::from_tiles(&dir, st.synced)?
+        } else {
+            Edge::default()
+        };
+        let root = tree_root(
+            &EdgeSource {
+                dir: &dir,
+                edge: &edge,
+            },
+            st.synced,
+        )
+        .map_err(|e| StoreError::corrupt(&dir.join("state"), e.to_string()))?;
+        if root != st.root {
+            return Err(StoreError::corrupt(
+                &dir.join("tile"),
+                format!(
+                    "tiles give root {root} at size {} but the state file recorded {}",
+                    st.synced, st.root
+                ),
+            ));
+        }
+
+        // Drop segments entirely below the synced size, then replay the rest.
+        let mut segments = journal::list_segments(&dir)?;
+        while segments.len() >= 2 && segments[1] <= st.synced {
+            let p = journal::segment_path(&dir, segments[0]);
+            fs::remove_file(&p).map_err(|e| StoreError::io("removing old segment", &p, e))?;
+            segments.remove(0);
+        }
+        if let Some(&first) = segments.first() {
+            if first > st.synced {
+                return Err(StoreError::corrupt(
+                    &journal::segment_path(&dir, first),
+                    format!(
+                        "journal starts at entry {first} but tiles are only durable up to {}",
+                        st.synced
+                    ),
+                ));
+            }
+        }
+        let mut tail = None;
+        let mut recovery = Recovery::default();
+        for (i, &base) in segments.iter().enumerate() {
+            let last = i + 1 == segments.len();
+            let scan = journal::scan_segment(&dir, base, last, |index, data| {
+                if index < edge.size {
+                    return Ok(());
+                }
+                if index != edge.size {
+                    return Err(StoreError::corrupt(
+                        &journal::segment_path(&dir, base),
+                        format!("entry {index} follows entry {}", edge.size),
+                    ));
+                }
+                recovery.replayed += 1;
+                edge.push(&dir, data)
+            })?;
+            if scan.torn {
+                let len = fs::metadata(journal::segment_path(&dir, base))
+                    .map(|m| m.len())
+                    .unwrap_or(scan.valid_len);
+                recovery.torn_bytes = len - scan.valid_len;
+            }
+            if last {
+                tail = Some((base, scan.valid_len));
+            }
+        }
+        let (base, valid_len) = tail.unwrap_or((edge.size, 0));
+        let journal = Journal::open(&dir, base, valid_len)?;
+
+        let log = Self {
+            dir,
+            signer,
+            _lock: lock_file,
+            queue: Mutex::new(Queue::default()),
+            cv: Condvar::new(),
+            journal: Mutex::new(journal),
+            edge: RwLock::new(edge),
+            state: Mutex::new(st),
+            publish: Mutex::new(()),
+            poisoned: Mutex::new(None),
+            recovery,
+            batches: AtomicU64::new(0),
+            committed: AtomicU64::new(0),
+        };
+        log.check_published(&verifier)?;
+        Ok(log)
+    }
+
+    /// Refuses to serve if the published checkpoint is not a prefix of the recovered tree.
+    fn check_published(&self, verifier: &LogVerifier) -> Result<()> {
+        let path = self.dir.join("checkpoint");
+        let Some(note) = fsutil::read_optional(&path)? else {
+            return Ok(());
+        };
+        let cp = verifier.open_checkpoint(&note).map_err(|e| {
+            StoreError::corrupt(&path, format!("published checkpoint does not verify: {e}"))
+        })?;
+        let edge = self.edge_read();
+        if cp.size > edge.size {
+            return Err(StoreError::corrupt(
+                &path,
+                format!(
+                    "published checkpoint has {} entries but only {} are on disk",
+                    cp.size, edge.size
+                ),
+            ));
+        }
+        let root = tree_root(
+            &EdgeSource {
+                dir: &self.dir,
+                edge: &edge,
+            },
+            cp.size,
+        )
+        .map_err(|e| StoreError::corrupt(&path, e.to_string()))?;
+        if root != cp.root {
+            return Err(StoreError::corrupt(
+                &path,
+                format!(
+                    "published root {} at size {} but the data on disk gives {root}",
+                    cp.root, cp.size
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    fn edge_read(&self) -> RwLockReadGuard<'_, Edge> {
+        self.edge
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn check_poisoned(&self) -> Result<()> {
+        match lock(&self.poisoned).as_ref() {
+            Some(msg) => Err(StoreError::Poisoned(msg.clone())),
+            None => Ok(()),
+        }
+    }
+
+    /// Batches (journal fsyncs) and entries appended since opening.
+    pub fn stats(&self) -> Stats {
+        Stats {
+            batches: self.batches.load(Ordering::Relaxed),
+            entries: self.committed.load(Ordering::Relaxed),
+        }
+    }
+
+    /// What recovery did when this log was opened.
+    pub fn recovery(&self) -> Recovery {
+        self.recovery
+    }
+
+    /// The log's directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The log's verifier key.
+    pub fn verifier(&self) -> LogVerifier {
+        self.signer.verifier()
+    }
+
+    /// Number of durable entries.
+    pub fn size(&self) -> u64 {
+        self.edge_read().size
+    }
+
+    /// Root hash of the tree of `size` durable entries.
+    ///
+    /// # Errors
+    /// [`StoreError::Proof`] if `size` is larger than the log or a tile cannot be read.
+    pub fn root_at(&self, size: u64) -> Result<Hash> {
+        let edge = self.edge_read();
+        if size > edge.size {
+            return Err(canvass_log::ProofError::TooLarge {
+                size,
+                available: edge.size,
+            }
+            .into());
+        }
+        Ok(tree_root(
+            &EdgeSource {
+                dir: &self.dir,
+                edge: &edge,
+            },
+            size,
+        )
+        .map_err(canvass_log::ProofError::from)?)
+    }
+
+    /// Appends entries and returns their indices once they are durable. Concurrent callers
+    /// share one journal write and one fsync (group commit); a batch is whatever arrived while
+    /// the previous fsync was running.
+    ///
+    /// # Errors
+    /// [`StoreError::EntryTooLarge`] for entries over 65535 bytes; I/O errors, after which the
+    /// log is poisoned ([`StoreError::Poisoned`]) and must be reopened. Entries of a failed call
+    /// are not acknowledged; they may or may not be present after recovery.
+    pub fn append<E: AsRef<[u8]>>(&self, entries: &[E]) -> Result<Range<u64>> {
+        for (position, e) in entries.iter().enumerate() {
+            if e.as_ref().len() > MAX_ENTRY_SIZE {
+                return Err(StoreError::EntryTooLarge {
+                    position,
+                    len: e.as_ref().len(),
+                });
+            }
+        }
+        self.check_poisoned()?;
+        if entries.is_empty() {
+            let s = self.size();
+            return Ok(s..s);
+        }
+        let mut q = lock(&self.queue);
+        let my_batch = q.open_batch;
+        let offset = q.pending.len() as u64;
+        q.pending
+            .extend(entries.iter().map(|e| e.as_ref().to_vec()));
+        *q.waiters.entry(my_batch).or_insert(0) += 1;
+        loop {
+            if let Some((result, remaining)) = q.results.get_mut(&my_batch) {
+                *remaining -= 1;
+                let r = result.clone();
+                if *remaining == 0 {
+                    q.results.remove(&my_batch);
+                }
+                return match r {
+                    Ok(first) => Ok(first + offset..first + offset + entries.len() as u64),
+                    Err(e) => Err(StoreError::Poisoned(e.to_string())),
+                };
+            }
+            if !q.leader_active {
+                q.leader_active = true;
+                let batch = std::mem::take(&mut q.pending);
+                let id = q.open_batch;
+                q.open_batch += 1;
+                let waiters = q.waiters.remove(&id).unwrap_or(0);
+                drop(q);
+                let result = self.commit(&batch).map_err(|e| {
+                    *lock(&self.poisoned) = Some(e.to_string());
+                    Arc::new(e)
+                });
+                q = lock(&self.queue);
+                q.results.insert(id, (result, waiters));
+                q.leader_active = false;
+                self.cv.notify_all();
+                continue;
+            }
+            q = self
+                .cv
+                .wait(q)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+    }
+
+    /// Writes one batch to the journal, fsyncs it, then extends the tree; returns the first index.
+    fn commit(&self, batch: &[Vec<u8>]) -> Result<u64> {
+        self.check_poisoned()?;
+        let mut journal = lock(&self.journal);
+        let first = self.size();
+        let mut buf = Vec::with_capacity(batch.iter().map(|e| e.len() + 20).sum());
+        for (i, e) in batch.iter().enumerate() {
+            journal::encode_record(&mut buf, first + i as u64, e);
+        }
+        journal.append_durable(&buf)?;
+        self.batches.fetch_add(1, Ordering::Relaxed);
+        self.committed
+            .fetch_add(batch.len() as u64, Ordering::Relaxed);
+        let mut edge = self
+            .edge
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        for e in batch {
+            edge.push(&self.dir, e)?;
+        }
+        Ok(first)
+    }
+
+    /// Publishes a signed checkpoint for all durable entries: writes the partial tiles, syncs
+    /// the file system, then atomically replaces `<dir>/checkpoint`. Also records the durable
+    /// tile state and retires old journal segments.
+    ///
+    /// # Errors
+    /// I/O errors (the previous checkpoint then stays published) or a signing error.
+    pub fn checkpoint(&self) -> Result<SignedCheckpoint> {
+        self.check_poisoned()?;
+        let _publishing = lock(&self.publish);
+        let (size, root) = {
+            let edge = self.edge_read();
+            edge.write_partials(&self.dir)?;
+            let root = tree_root(
+                &EdgeSource {
+                    dir: &self.dir,
+                    edge: &edge,
+                },
+                edge.size,
+            )
+            .map_err(canvass_log::ProofError::from)?;
+            (edge.size, root)
+        };
+        fsutil::sync_filesystem(&self.dir)?;
+        let checkpoint = Checkpoint {
+            origin: self.signer.name().to_owned(),
+            size,
+            root,
+            extensions: vec![],
+        };
+        let note = self.signer.sign_checkpoint(&checkpoint)?;
+        fsutil::write_atomic(&self.dir.join("checkpoint"), note.as_bytes(), true)?;
+
+        // Tiles below `synced` are durable now (synced above).
+        let synced = size / TILE_WIDTH * TILE_WIDTH;
+        let mut st = lock(&self.state);
+        if synced > st.synced {
+            let new = State {
+                synced,
+                root: self.root_at(synced)?,
+            };
+            state::write(&self.dir, &new)?;
+            *st = new;
+        }
+        let mut journal = lock(&self.journal);
+        if journal.len > SEGMENT_BYTES {
+            let base = self.size();
+            *journal = Journal::open(&self.dir, base, 0)?;
+        }
+        drop(journal);
+        let segments = journal::list_segments(&self.dir)?;
+        for pair in segments.windows(2) {
+            if pair[1] <= st.synced {
+                let p = journal::segment_path(&self.dir, pair[0]);
+                fs::remove_file(&p).map_err(|e| StoreError::io("removing old segment", &p, e))?;
+            }
+        }
+        Ok(SignedCheckpoint { checkpoint, note })
+    }
+
+    /// The latest published checkpoint note, if any.
+    ///
+    /// # Errors
+    /// I/O errors.
+    pub fn published_checkpoint(&self) -> Result<Option<String>> {
+        Ok(fsutil::read_optional(&self.dir.join("checkpoint"))?
+            .map(|b| String::from_utf8_lossy(&b).into_owned()))
+    }
+
+    /// Inclusion proof for entry `index` in the tree of `size` (at most [`Log::size`]).
+    ///
+    /// # Errors
+    /// [`StoreError::Proof`] for out-of-range arguments or unreadable tiles.
+    pub fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Hash>> {
+        let edge = self.edge_read();
+        if size > edge.size {
+            return Err(canvass_log::ProofError::TooLarge {
+                size,
+                available: edge.size,
+            }
+            .into());
+        }
+        Ok(inclusion_proof(
+            &EdgeSource {
+                dir: &self.dir,
+                edge: &edge,
+            },
+            index,
+            size,
+        )?)
+    }
+
+    /// Consistency proof from tree size `old` to `new` (at most [`Log::size`]).
+    ///
+    /// # Errors
+    /// [`StoreError::Proof`] for out-of-range arguments or unreadable tiles.
+    pub fn consistency_proof(&self, old: u64, new: u64) -> Result<Vec<Hash>> {
+        let edge = self.edge_read();
+        if new > edge.size {
+            return Err(canvass_log::ProofError::TooLarge {
+                size: new,
+                available: edge.size,
+            }
+            .into());
+        }
+        Ok(consistency_proof(
+            &EdgeSource {
+                dir: &self.dir,
+                edge: &edge,
+            },
+            old,
+            new,
+        )?)
+    }
+
+    /// The entry at `index`.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] beyond the log; [`StoreError::Corrupt`] for a damaged bundle.
+    pub fn entry(&self, index: u64) -> Result<Vec<u8>> {
+        let edge = self.edge_read();
+        if index >= edge.size {
+            return Err(StoreError::NotFound(format!("entry {index}")));
+        }
+        let n = index / TILE_WIDTH;
+        if n == edge.size / TILE_WIDTH {
+            return Ok(edge.bundle[(index % TILE_WIDTH) as usize].clone());
+        }
+        drop(edge);
+        let t = Tile {
+            kind: TileKind::Entries,
+            index: n,
+            width: 256,
+        };
+        let path = self.dir.join(t.path());
+        let bytes = fs::read(&path).map_err(|e| StoreError::io("reading", &path, e))?;
+        let entries =
+            decode_bundle(&bytes).map_err(|e| StoreError::corrupt(&path, e.to_string()))?;
+        entries
+            .get((index % TILE_WIDTH) as usize)
+            .map(|e| e.to_vec())
+            .ok_or_else(|| StoreError::corrupt(&path, "bundle has fewer than 256 entries"))
+    }
+
+    /// Reads a published resource by its tlog-tiles path relative to the log prefix:
+    /// `checkpoint`, `vkey`, `tile/<L>/<N>[.p/<W>]` or `tile/entries/<N>[.p/<W>]`.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] for unknown or malformed paths and missing tiles.
+    pub fn read_path(&self, path: &str) -> Result<Vec<u8>> {
+        read_path(&self.dir, path)
+    }
+}
+
+/// Reads `checkpoint`, `vkey` or a tile path from a log directory (see [`Log::read_path`]).
+///
+/// # Errors
+/// [`StoreError::NotFound`] for unknown or malformed paths and missing files.
+pub fn read_path(dir: &Path, path: &str) -> Result<Vec<u8>> {
+    let rel = match path {
+        "checkpoint" | "vkey" => path.to_owned(),
+        _ => path
+            .parse::<Tile>()
+            .map_err(|e| StoreError::NotFound(e.to_string()))?
+            .path(),
+    };
+    fsutil::read_optional(&dir.join(&rel))?.ok_or(StoreError::NotFound(rel))
+}
