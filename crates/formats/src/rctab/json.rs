@@ -135,9 +135,8 @@ pub fn write_json(report: &DetailedReport) -> String {
         ("jurisdiction", &report.jurisdiction),
         ("office", &report.office),
     ] {
-        if let Some(v) = value {
-            config.push((key.to_string(), s(v)));
-        }
+        // RCTab writes these even when the config leaves them blank.
+        config.push((key.to_string(), s(value.as_deref().unwrap_or(""))));
     }
     let summary = vec![
         ("finalThreshold".to_string(), s(&report.final_threshold)),
