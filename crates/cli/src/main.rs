@@ -39,7 +39,8 @@ use clap::{Parser, Subcommand};
 Examples:
   canvass demo
   canvass election show us-2020
-  canvass election check my-election.toml"
+  canvass election check my-election.toml
+  canvass rcv --config contest_config.json --output results/"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -52,6 +53,8 @@ enum Command {
     Demo(cmd::demo::DemoArgs),
     /// List, show, export and check election definitions.
     Election(cmd::election::ElectionArgs),
+    /// Tabulate a ranked-choice contest from an RCTab config; write RCTab's detailed report.
+    Rcv(cmd::rcv::RcvArgs),
 }
 
 fn main() -> ExitCode {
@@ -59,5 +62,6 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Demo(args) => cmd::demo::run(args),
         Command::Election(args) => cmd::election::run(args),
+        Command::Rcv(args) => cmd::rcv::run(args),
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod demo;
 pub mod election;
+pub mod rcv;
 
 use std::process::ExitCode;
 

@@ -1,0 +1,275 @@
+//! `canvass rcv`: tabulate a ranked-choice contest from an RCTab config file, its cast vote
+//! record files, and write RCTab's detailed report (`summary.json`, `summary.csv`).
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use canvass_formats::rctab::{
+    DetailedReport, InactiveReport, RctabConfig, RctabRules, ReportRound, TallyResult,
+    parse_config, write_csv, write_json,
+};
+use canvass_formats::{Provider, read_source_to_vec};
+use canvass_tally::rcv::{
+    CandidateSpec, Contest, Decimal, OvervoteRule, Rules, Tabulation, TiebreakMode, TransferTarget,
+    WinnerElectionMode, contest_from_cvrs, tabulate,
+};
+use clap::Args;
+
+/// Arguments of `canvass rcv`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Paths in the config (cvrFileSources[].filePath) are relative to the config file's folder, as in RCTab.
+
+Exit status: 0 ok, 1 invalid config, ballots or a tie that needs a person, 2 usage error.
+
+Examples:
+  canvass rcv --config portland_mayor_config.json --output out/
+  canvass rcv --config portland_mayor_config.json --output out/ --json"
+)]
+pub struct RcvArgs {
+    /// The RCTab contest config file (JSON).
+    #[arg(long, value_name = "RCTAB_CONFIG.json")]
+    pub config: PathBuf,
+    /// Folder to write summary.json and summary.csv into (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub output: PathBuf,
+    /// Print a short JSON summary (winners, rounds, ballots) instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Runs `canvass rcv`.
+pub fn run(args: RcvArgs) -> ExitCode {
+    let (report, config) = match count(&args.config) {
+        Ok(done) => done,
+        Err(message) => return super::fail(&message),
+    };
+    if let Err(e) = std::fs::create_dir_all(&args.output) {
+        return super::fail(&format!(
+            "cannot create output folder {}: {e}",
+            args.output.display()
+        ));
+    }
+    for (name, text) in [
+        ("summary.json", write_json(&report)),
+        ("summary.csv", write_csv(&report)),
+    ] {
+        let path = args.output.join(name);
+        if let Err(e) = std::fs::write(&path, text) {
+            return super::fail(&format!("cannot write {}: {e}", path.display()));
+        }
+    }
+    if args.json {
+        let summary = serde_json::json!({
+            "contest": config.output.contest_name,
+            "winners": report.winners,
+            "rounds": report.rounds.len(),
+            "total_ballots": report.total_ballots,
+            "undervotes": report.undervotes,
+            "final_threshold": report.final_threshold,
+            "summary_json": args.output.join("summary.json"),
+            "summary_csv": args.output.join("summary.csv"),
+        });
+        return super::print_json(&summary);
+    }
+    outln!(
+        "{}: {} round(s), {} ballot(s)",
+        config.output.contest_name,
+        report.rounds.len(),
+        report.total_ballots
+    );
+    outln!("winner(s): {}", report.winners.join(", "));
+    outln!(
+        "wrote {} and {}",
+        args.output.join("summary.json").display(),
+        args.output.join("summary.csv").display()
+    );
+    ExitCode::SUCCESS
+}
+
+/// Reads the config and its ballots, counts, and builds the report.
+///
+/// # Errors
+/// A message naming the file and problem: unreadable or invalid config or CVR files,
+/// unknown candidates, unsupported rules, a tie that needs a person.
+pub fn count(config_path: &Path) -> Result<(DetailedReport, RctabConfig), String> {
+    let text = std::fs::read_to_string(config_path)
+        .map_err(|e| format!("cannot read {}: {e}", config_path.display()))?;
+    let dir = config_path.parent().unwrap_or(Path::new("."));
+    let config =
+        parse_config(&text, &config_path.display().to_string(), dir).map_err(|e| e.to_string())?;
+    let rules = rules_from_config(&config.rules)?;
+    // RCTab reads ES&S sheets' ranking columns only up to maxRankingsAllowed (`max`: the
+    // number of declared candidates); later columns may hold other data.
+    let declared = u32::try_from(config.candidates.len()).unwrap_or(u32::MAX);
+    let rank_columns = config.rules.max_rankings_allowed.unwrap_or(declared);
+    let mut records = Vec::new();
+    for source in &config.sources {
+        let mut source = source.clone();
+        if matches!(source.provider, Provider::EssXlsx | Provider::EssCsv) {
+            source.options.rank_columns.get_or_insert(rank_columns);
+        }
+        records.extend(read_source_to_vec(&source).map_err(|e| e.to_string())?);
+    }
+    let candidates: Vec<CandidateSpec> = config
+        .candidates
+        .iter()
+        .map(|c| CandidateSpec {
+            name: c.name.clone(),
+            aliases: c.aliases.clone(),
+            excluded: c.excluded,
+        })
+        .collect();
+    let with_uwi = config.sources.iter().any(|s| {
+        s.options
+            .undeclared_write_in_label
+            .as_deref()
+            .is_some_and(|l| !l.is_empty())
+            || s.options.treat_blank_as_undeclared_write_in
+    });
+    let contest = contest_from_cvrs(&candidates, with_uwi, &records).map_err(|e| e.to_string())?;
+    let tabulation =
+        tabulate(&contest, &rules).map_err(|e| format!("{}: {e}", config_path.display()))?;
+    let report = build_report(&config, &contest, &tabulation);
+    Ok((report, config))
+}
+
+/// Maps the config's rule names to the tally engine's rules.
+///
+/// # Errors
+/// A message for a mode name the engine does not know.
+pub fn rules_from_config(r: &RctabRules) -> Result<Rules, String> {
+    let tiebreak_mode = match r.tiebreak_mode.as_str() {
+        "random" => TiebreakMode::Random,
+        "stopCountingAndAsk" => TiebreakMode::StopCountingAndAsk,
+        "previousRoundCountsThenRandom" => TiebreakMode::PreviousRoundCountsThenRandom,
+        "previousRoundCountsThenAsk" => TiebreakMode::PreviousRoundCountsThenAsk,
+        "useCandidateOrder" => TiebreakMode::UseCandidateOrder,
+        "generatePermutation" => TiebreakMode::GeneratePermutation,
+        other => return Err(format!("rules.tiebreakMode `{other}` is not supported")),
+    };
+    let overvote_rule = match r.overvote_rule.as_str() {
+        "exhaustImmediately" => OvervoteRule::ExhaustImmediately,
+        "alwaysSkipToNextRank" => OvervoteRule::AlwaysSkipToNextRank,
+        "exhaustIfMultipleContinuing" => OvervoteRule::ExhaustIfMultipleContinuing,
+        other => return Err(format!("rules.overvoteRule `{other}` is not supported")),
+    };
+    let winner_election_mode = match r.winner_election_mode.as_str() {
+        "singleWinnerMajority" => WinnerElectionMode::SingleWinnerMajority,
+        "multiWinnerAllowOnlyOneWinnerPerRound" => {
+            WinnerElectionMode::MultiWinnerAllowOnlyOneWinnerPerRound
+        }
+        "multiWinnerAllowMultipleWinnersPerRound" => {
+            WinnerElectionMode::MultiWinnerAllowMultipleWinnersPerRound
+        }
+        "bottomsUp" => WinnerElectionMode::BottomsUp,
+        "bottomsUpUsingPercentageThreshold" => {
+            WinnerElectionMode::BottomsUpUsingPercentageThreshold
+        }
+        "multiPassIrv" => WinnerElectionMode::MultiPassIrv,
+        other => {
+            return Err(format!(
+                "rules.winnerElectionMode `{other}` is not supported"
+            ));
+        }
+    };
+    Ok(Rules {
+        tiebreak_mode,
+        overvote_rule,
+        winner_election_mode,
+        random_seed: r.random_seed,
+        number_of_winners: r.number_of_winners,
+        bottoms_up_percentage_threshold: r.multi_seat_bottoms_up_percentage_threshold,
+        decimal_places: r.decimal_places_for_vote_arithmetic,
+        minimum_vote_threshold: r.minimum_vote_threshold,
+        max_skipped_ranks_allowed: r.max_skipped_ranks_allowed,
+        max_rankings_allowed: r.max_rankings_allowed,
+        non_integer_winning_threshold: r.non_integer_winning_threshold,
+        first_round_determines_threshold: r.does_first_round_determine_threshold,
+        hare_quota: r.hare_quota,
+        batch_elimination: r.batch_elimination,
+        continue_until_two_candidates_remain: r.continue_until_two_candidates_remain,
+        stop_tabulation_early_after_round: r.stop_tabulation_early_after_round,
+        exhaust_on_duplicate_candidate: r.exhaust_on_duplicate_candidate,
+        cutoff_elimination: r.cutoff_elimination,
+    })
+}
+
+/// Puts a tabulation into RCTab's report layout.
+#[must_use]
+pub fn build_report(
+    config: &RctabConfig,
+    contest: &Contest,
+    tabulation: &Tabulation,
+) -> DetailedReport {
+    let name = |c: canvass_tally::rcv::CandidateId| contest.candidates[c.index()].name.clone();
+    let rounds: Vec<ReportRound> = tabulation
+        .rounds
+        .iter()
+        .map(|round| {
+            let active = round
+                .tally
+                .iter()
+                .try_fold(Decimal::ZERO, |sum, (_, v)| sum.checked_add(*v))
+                .unwrap_or(Decimal::ZERO);
+            let i = &round.inactive;
+            ReportRound {
+                round: round.round,
+                tally: round
+                    .tally
+                    .iter()
+                    .map(|(c, v)| (name(*c), v.to_string()))
+                    .collect(),
+                tally_results: round
+                    .outcomes
+                    .iter()
+                    .map(|o| TallyResult {
+                        candidate: name(o.candidate),
+                        elected: o.elected,
+                        tie_broken: o.tie_broken,
+                        transfers: o
+                            .transfers
+                            .iter()
+                            .map(|t| {
+                                let to = match t.to {
+                                    TransferTarget::Candidate(c) => name(c),
+                                    TransferTarget::Exhausted => "exhausted".into(),
+                                    TransferTarget::ResidualSurplus => "residual surplus".into(),
+                                };
+                                (to, t.votes.to_string())
+                            })
+                            .collect(),
+                    })
+                    .collect(),
+                threshold: round.threshold.to_string(),
+                inactive: InactiveReport {
+                    exhausted_choices: i.exhausted_choices.to_string(),
+                    overvotes: i.overvotes.to_string(),
+                    repeated_rankings: i.repeated_rankings.to_string(),
+                    skipped_rankings: i.skipped_rankings.to_string(),
+                    final_round_surplus: i.final_round_surplus.map(|v| v.to_string()),
+                },
+                active_ballots: active.to_string(),
+                residual_surplus: round.residual_surplus.to_string(),
+            }
+        })
+        .collect();
+    DetailedReport {
+        contest: config.output.contest_name.clone(),
+        date: config.output.contest_date.clone(),
+        jurisdiction: config.output.contest_jurisdiction.clone(),
+        office: config.output.contest_office.clone(),
+        generated_by: format!("canvass {}", env!("CARGO_PKG_VERSION")),
+        number_of_winners: config.rules.number_of_winners,
+        number_of_candidates: u32::try_from(contest.candidates.len()).unwrap_or(u32::MAX),
+        total_ballots: tabulation.total_ballots,
+        undervotes: tabulation.undervotes,
+        final_threshold: rounds
+            .last()
+            .map(|r| r.threshold.clone())
+            .unwrap_or_default(),
+        winners: tabulation.winners.iter().map(|&c| name(c)).collect(),
+        multi_winner: config.rules.number_of_winners != 1,
+        rounds,
+    }
+}

@@ -1,0 +1,317 @@
+//! Ballots laid out flat for counting, and the walk down one ballot's rankings (RCTab's
+//! `computeTalliesForRound` for one cast vote record).
+
+use std::collections::BTreeMap;
+
+use super::tabulate::add_inactive;
+use super::{
+    Contest, Decimal, InactiveBallots, Mark, OvervoteRule, RcvError, Rules, TransferTarget,
+};
+
+const NONE: u32 = u32::MAX;
+
+/// Why a ballot stopped counting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Inactivity {
+    Overvote,
+    SkippedRankings,
+    ExhaustedChoices,
+    RepeatedRanking,
+    FinalRoundSurplus,
+}
+
+/// The outcome of walking one ballot's rankings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Walk {
+    Select(u32),
+    Inactive(Inactivity),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Active,
+    /// No rankings at all: an undervote, outside every round.
+    Undervote,
+    Inactive(Inactivity),
+}
+
+/// What one round's pass over the ballots found.
+pub(crate) struct RoundCount {
+    /// Votes per candidate (only meaningful for candidates receiving votes).
+    pub(crate) tally: Vec<Decimal>,
+    /// Inactive ballots by reason, cumulative.
+    pub(crate) inactive: InactiveBallots,
+    /// Votes that moved this round, by (from candidate, to).
+    pub(crate) transfers: BTreeMap<(usize, TransferTarget), Decimal>,
+    /// Votes retained by each winner of the previous round (surplus counts only).
+    pub(crate) retained: BTreeMap<usize, Decimal>,
+}
+
+/// Every ballot of a contest, flattened, with its counting state.
+pub(crate) struct Ballots {
+    /// Ballot b's rankings are `slot_start[b]..slot_start[b + 1]`.
+    slot_start: Vec<u32>,
+    slot_rank: Vec<u32>,
+    /// Slot s's marks are `mark_start[s]..mark_start[s + 1]`; `overvote` encodes [`Mark::Overvote`].
+    mark_start: Vec<u32>,
+    marks: Vec<u32>,
+    overvote: u32,
+    recipient: Vec<u32>,
+    state: Vec<State>,
+    weight: Vec<Decimal>,
+    retained: BTreeMap<usize, Decimal>,
+    overvote_rule: OvervoteRule,
+    max_skipped: Option<u32>,
+    exhaust_on_duplicate: bool,
+    /// Scratch for duplicate detection: stamp per candidate (and the overvote marker).
+    seen: Vec<u32>,
+    stamp: u32,
+}
+
+impl Ballots {
+    /// Lay out `contest`'s ballots, checking them against `rules`.
+    pub(crate) fn new(contest: &Contest, rules: &Rules) -> Result<Ballots, RcvError> {
+        let nc = contest.candidates.len();
+        let declared = contest
+            .candidates
+            .iter()
+            .filter(|c| !c.undeclared_write_in)
+            .count();
+        let max_rankings = rules
+            .max_rankings_allowed
+            .unwrap_or(u32::try_from(declared).unwrap_or(u32::MAX));
+        let overvote =
+            u32::try_from(nc).map_err(|_| RcvError::Unsupported("too many candidates".into()))?;
+        let nb = contest.ballots.len();
+        let mut slot_start = Vec::with_capacity(nb + 1);
+        let mut slot_rank = Vec::new();
+        let mut mark_start = vec![0u32];
+        let mut marks = Vec::new();
+        let mut state = Vec::with_capacity(nb);
+        slot_start.push(0);
+        let too_many = || RcvError::Unsupported("more than 2^32 rankings".into());
+        for ballot in &contest.ballots {
+            let first_slot = slot_rank.len();
+            let mut rankings: Vec<_> = ballot
+                .rankings
+                .iter()
+                .filter(|r| !r.marks.is_empty())
+                .collect();
+            rankings.sort_by_key(|r| r.rank);
+            for ranking in rankings {
+                // RCTab ignores rankings beyond maxRankingsAllowed.
+                if ranking.rank > max_rankings {
+                    continue;
+                }
+                // Two entries for the same rank merge into one set of marks.
+                let merge = slot_rank.len() > first_slot && slot_rank.last() == Some(&ranking.rank);
+                if merge {
+                    mark_start.pop();
+                } else {
+                    slot_rank.push(ranking.rank);
+                }
+                let slot_marks = mark_start.last().copied().unwrap_or(0) as usize;
+                for mark in &ranking.marks {
+                    let code = match *mark {
+                        Mark::Candidate(c) if c.index() < nc => c.0,
+                        Mark::Candidate(c) => {
+                            return Err(RcvError::UnknownCandidate {
+                                ballot: ballot.id.clone(),
+                                index: c.0,
+                                count: nc,
+                            });
+                        }
+                        Mark::Overvote => overvote,
+                    };
+                    // A candidate marked twice at one rank counts once (a set, as in RCTab).
+                    if !marks[slot_marks..].contains(&code) {
+                        marks.push(code);
+                    }
+                }
+                mark_start.push(u32::try_from(marks.len()).map_err(|_| too_many())?);
+            }
+            let slots = u32::try_from(slot_rank.len()).map_err(|_| too_many())?;
+            state.push(if slot_rank.len() == first_slot {
+                State::Undervote
+            } else {
+                State::Active
+            });
+            slot_start.push(slots);
+        }
+        Ok(Ballots {
+            slot_start,
+            slot_rank,
+            mark_start,
+            marks,
+            overvote,
+            recipient: vec![NONE; nb],
+            state,
+            weight: vec![Decimal::ONE; nb],
+            retained: BTreeMap::new(),
+            overvote_rule: rules.overvote_rule,
+            max_skipped: rules.max_skipped_ranks_allowed,
+            exhaust_on_duplicate: rules.exhaust_on_duplicate_candidate,
+            seen: vec![0; nc + 1],
+            stamp: 0,
+        })
+    }
+
+    /// Every ballot, undervotes included.
+    pub(crate) fn total(&self) -> u64 {
+        self.state.len() as u64
+    }
+
+    /// Ballots with no rankings.
+    pub(crate) fn undervotes(&self) -> u64 {
+        self.state
+            .iter()
+            .filter(|s| **s == State::Undervote)
+            .count() as u64
+    }
+
+    /// One round's pass: every active ballot counts for its top continuing choice.
+    pub(crate) fn count_round(
+        &mut self,
+        receives: &[bool],
+        final_round_surplus: bool,
+    ) -> Result<RoundCount, RcvError> {
+        let mut tally = vec![Decimal::ZERO; receives.len()];
+        let mut inactive = InactiveBallots::default();
+        let mut transfers: BTreeMap<(usize, TransferTarget), Decimal> = BTreeMap::new();
+        for b in 0..self.state.len() {
+            let weight = self.weight[b];
+            match self.state[b] {
+                State::Undervote => continue,
+                State::Inactive(why) => {
+                    add_inactive(&mut inactive, why, weight)?;
+                    continue;
+                }
+                State::Active => {}
+            }
+            let previous = self.recipient[b];
+            if previous != NONE && receives[previous as usize] {
+                let t = &mut tally[previous as usize];
+                *t = t.checked_add(weight)?;
+                continue;
+            }
+            let walk = if final_round_surplus {
+                Walk::Inactive(Inactivity::FinalRoundSurplus)
+            } else {
+                self.walk(b, receives)
+            };
+            let to = match walk {
+                Walk::Select(c) => {
+                    self.recipient[b] = c;
+                    let t = &mut tally[c as usize];
+                    *t = t.checked_add(weight)?;
+                    TransferTarget::Candidate(super::CandidateId(c))
+                }
+                Walk::Inactive(why) => {
+                    self.recipient[b] = NONE;
+                    self.state[b] = State::Inactive(why);
+                    add_inactive(&mut inactive, why, weight)?;
+                    TransferTarget::Exhausted
+                }
+            };
+            if previous != NONE && weight.is_positive() {
+                let t = transfers
+                    .entry((previous as usize, to))
+                    .or_insert(Decimal::ZERO);
+                *t = t.checked_add(weight)?;
+            }
+        }
+        let retained = std::mem::take(&mut self.retained);
+        Ok(RoundCount {
+            tally,
+            inactive,
+            transfers,
+            retained,
+        })
+    }
+
+    /// Walk ballot `b` from its first ranking to its top choice among `receives`.
+    fn walk(&mut self, b: usize, receives: &[bool]) -> Walk {
+        let slots = self.slot_start[b] as usize..self.slot_start[b + 1] as usize;
+        let last_slot = slots.end - 1;
+        let mut last_rank = 0u32;
+        self.stamp = self.stamp.wrapping_add(1);
+        if self.stamp == 0 {
+            self.seen.fill(0);
+            self.stamp = 1;
+        }
+        let is_continuing = |m: u32| m != self.overvote && receives[m as usize];
+        for s in slots {
+            let rank = self.slot_rank[s];
+            if let Some(max) = self.max_skipped {
+                if u64::from(rank) - u64::from(last_rank) > u64::from(max) + 1 {
+                    return Walk::Inactive(Inactivity::SkippedRankings);
+                }
+            }
+            last_rank = rank;
+            let marks = &self.marks[self.mark_start[s] as usize..self.mark_start[s + 1] as usize];
+            if self.exhaust_on_duplicate {
+                for &m in marks {
+                    if self.seen[m as usize] == self.stamp {
+                        return Walk::Inactive(Inactivity::RepeatedRanking);
+                    }
+                    self.seen[m as usize] = self.stamp;
+                }
+            }
+            // RCTab's overvote decision.
+            let skip = if marks.contains(&self.overvote) {
+                match self.overvote_rule {
+                    OvervoteRule::ExhaustImmediately => {
+                        return Walk::Inactive(Inactivity::Overvote);
+                    }
+                    _ => true,
+                }
+            } else if marks.len() <= 1 {
+                false
+            } else {
+                match self.overvote_rule {
+                    OvervoteRule::ExhaustImmediately => {
+                        return Walk::Inactive(Inactivity::Overvote);
+                    }
+                    OvervoteRule::AlwaysSkipToNextRank => true,
+                    OvervoteRule::ExhaustIfMultipleContinuing => {
+                        if marks.iter().filter(|&&m| is_continuing(m)).count() > 1 {
+                            return Walk::Inactive(Inactivity::Overvote);
+                        }
+                        false
+                    }
+                }
+            };
+            if !skip {
+                if let Some(&c) = marks.iter().find(|&&m| is_continuing(m)) {
+                    return Walk::Select(c);
+                }
+            }
+            if s == last_slot {
+                return Walk::Inactive(Inactivity::ExhaustedChoices);
+            }
+        }
+        Walk::Inactive(Inactivity::ExhaustedChoices)
+    }
+
+    /// Winner `w` keeps what does not move: each of its ballots moves on next round with
+    /// `weight × fraction` (rounded down) and the winner keeps the rest.
+    pub(crate) fn elect(
+        &mut self,
+        w: usize,
+        fraction: Decimal,
+        places: u32,
+    ) -> Result<(), RcvError> {
+        let mut kept_total = Decimal::ZERO;
+        for b in 0..self.state.len() {
+            if self.state[b] != State::Active || self.recipient[b] as usize != w {
+                continue;
+            }
+            let weight = self.weight[b];
+            let moving = weight.mul_down(fraction, places)?;
+            kept_total = kept_total.checked_add(weight.checked_sub(moving)?)?;
+            self.weight[b] = moving;
+        }
+        self.retained.insert(w, kept_total);
+        Ok(())
+    }
+}
