@@ -1,5 +1,24 @@
 //! The summing-up: pure tabulation functions. Counts and cast vote records go in, results
 //! come out; nothing here does I/O, reads a clock or draws unseeded randomness.
+//!
+//! - [`Tabulator`] keeps running totals of precinct reports at every level (precinct,
+//!   county, district, state, nation) and updates them incrementally.
+//! - [`results`] turns the totals into the canonical [`Results`] document: outcomes,
+//!   the Electoral College and chamber balance.
+//! - [`rcv`] tabulates ranked-choice contests round by round, compatibly with RCTab.
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod counts;
+pub mod cvr;
+pub mod error;
+pub mod index;
+pub mod national;
+pub mod outcome;
 pub mod rcv;
+pub mod report;
+
+pub use counts::{ContestCounts, Tabulator, Totals};
+pub use error::TallyError;
+pub use national::{Balance, ChamberBalance, ElectoralCollege, PartySeats};
+pub use outcome::{Outcome, RecountFlag, Status, decide, percent};
+pub use report::{ContestResult, ReportOptions, Results, results, selection_name};
