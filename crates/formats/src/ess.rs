@@ -24,6 +24,7 @@ use calamine::{DataRef, Reader, Xlsx};
 use canvass_model::{CastVoteRecord, Choice, CvrContest, CvrMark};
 
 use crate::error::{FormatError, Location, Result};
+use crate::limits::MAX_RECORD_BYTES;
 use crate::nist::short_name;
 use crate::source::{Input, ReadStats, Sink, SourceOptions};
 
@@ -374,18 +375,44 @@ pub fn read_xlsx_from<RS: std::io::Read + std::io::Seek>(
     Ok(rows.stats)
 }
 
+/// A reader that fails once more than [`MAX_RECORD_BYTES`] were read since the counter was
+/// last reset, so one endless CSV field cannot exhaust memory.
+struct CappedRead<R> {
+    inner: R,
+    used: std::rc::Rc<std::cell::Cell<usize>>,
+}
+
+impl<R: std::io::Read> std::io::Read for CappedRead<R> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        if self.used.get() > MAX_RECORD_BYTES {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("one CSV record is longer than {MAX_RECORD_BYTES} bytes"),
+            ));
+        }
+        let n = self.inner.read(out)?;
+        self.used.set(self.used.get() + n);
+        Ok(n)
+    }
+}
+
 /// Reads CSV rows, handing each (1-based line number, cells) to `f`.
 pub(crate) fn csv_rows(
     input: &Input,
     mut f: impl FnMut(u64, Vec<String>) -> Result<()>,
 ) -> Result<()> {
     let file = input.name();
+    let used = std::rc::Rc::new(std::cell::Cell::new(0usize));
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
-        .from_reader(input.open()?);
+        .from_reader(CappedRead {
+            inner: input.open()?,
+            used: used.clone(),
+        });
     let mut record = csv::ByteRecord::new();
     loop {
+        used.set(0);
         let more = reader.read_byte_record(&mut record).map_err(|e| {
             let line = e.position().map_or(0, csv::Position::line);
             match e.into_kind() {

@@ -159,8 +159,8 @@ enum SelectionMeaning {
 pub(crate) struct Definitions {
     /// Contest `@id` to name.
     contests: HashMap<String, String>,
-    /// (contest `@id`, selection `@id`) to meaning.
-    selections: HashMap<(String, String), SelectionMeaning>,
+    /// Contest `@id`, then selection `@id`, to meaning.
+    selections: HashMap<String, HashMap<String, SelectionMeaning>>,
     /// GpUnit `@id` to name.
     gp_units: HashMap<String, String>,
 }
@@ -216,10 +216,10 @@ impl Definitions {
                     // A ballot-measure or party selection: use its id as the choice.
                     options.classify(&s.id)
                 };
-                defs.selections.insert(
-                    (contest.id.clone(), s.id.clone()),
-                    SelectionMeaning::Choice(choice),
-                );
+                defs.selections
+                    .entry(contest.id.clone())
+                    .or_default()
+                    .insert(s.id.clone(), SelectionMeaning::Choice(choice));
             }
         }
         for g in gp_units {
@@ -291,18 +291,20 @@ impl Definitions {
                     continue;
                 }
                 let base = match &sel.contest_selection_id {
-                    Some(sid) => match self.selections.get(&(c.contest_id.clone(), sid.clone())) {
-                        Some(SelectionMeaning::Choice(ch)) => Some(ch.clone()),
-                        None => {
-                            return Err(bad(
-                                "CVRContestSelection.ContestSelectionId",
-                                format!(
-                                    "a ContestSelection of contest `{}`; `{sid}` is not",
-                                    c.contest_id
-                                ),
-                            ));
+                    Some(sid) => {
+                        match self.selections.get(&c.contest_id).and_then(|m| m.get(sid)) {
+                            Some(SelectionMeaning::Choice(ch)) => Some(ch.clone()),
+                            None => {
+                                return Err(bad(
+                                    "CVRContestSelection.ContestSelectionId",
+                                    format!(
+                                        "a ContestSelection of contest `{}`; `{sid}` is not",
+                                        c.contest_id
+                                    ),
+                                ));
+                            }
                         }
-                    },
+                    }
                     None => None,
                 };
                 for pos in sel.positions {
