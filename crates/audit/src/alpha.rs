@@ -21,6 +21,14 @@
 //! assorter `B = (1 - omega) / (2 - v)` with `v` the diluted margin and `omega` the
 //! overstatement (0, 1/2 or 1 per one or two votes, negative for understatements), upper
 //! bound `2 / (2 - v)`.
+//!
+//! **Comparison audits.** With few errors nearly every `B` equals `1 / (2 - v)`, barely above
+//! 1/2; shrinking toward that mean bets timidly (about 3,700 clean ballots at a 5% margin).
+//! Writing ALPHA's factor as `1 + lambda (X - mu)`, the Kaplan-Markov test with `gamma` is
+//! the fixed bet `eta = 1/2 + (2 + v) / (2 (2 gamma - v))` (derivation: equate
+//! `1 + lambda (X - 1/2)` with `(1 - omega/(2 gamma)) / (1 - v/(2 gamma))` for every `omega`).
+//! [`comparison_p_value`] starts from that `eta0` with `d = 10,000`, so the estimate leaves
+//! it only after many observed errors; with few errors it behaves like Kaplan-Markov.
 
 use crate::comparison::Discrepancy;
 use crate::error::AuditError;
@@ -176,8 +184,15 @@ pub fn comparison_values(v: f64, items: &[Discrepancy]) -> (Vec<f64>, f64) {
     (values, 2.0 / (2.0 - v))
 }
 
+/// The Kaplan-Markov-equivalent bet `1/2 + (2 + v) / (2 (2 gamma - v))` (see the module doc).
+pub fn comparison_eta0(v: f64, gamma: f64) -> f64 {
+    0.5 + (2.0 + v) / (2.0 * (2.0 * gamma - v))
+}
+
 /// The ALPHA p-value of a ballot-comparison audit at diluted margin `v` after the ordered
-/// discrepancies `items`, with `eta0` the error-free assorter mean `1 / (2 - v)`.
+/// discrepancies `items`, drawn without replacement from `population` ballots (or with
+/// replacement if `None`), with `eta0 = comparison_eta0(v, 1.03905)`, `d = 10,000`,
+/// `c = (eta0 - 1/2)/2`.
 ///
 /// # Errors
 /// [`AuditError::OutOfRange`] unless `0 < v <= 1`.
@@ -227,6 +242,33 @@ mod tests {
         // A third 1 out of 4: mu_3 = (2 - 2)/2 = 0 and x > 0: the null is impossible.
         let p = p_value(&[1.0, 1.0, 1.0], 0.5, 1.0, Some(4), est).unwrap();
         assert_eq!(p, 0.0);
+    }
+
+    #[test]
+    fn kaplan_markov_equivalent_bet() {
+        // With a fixed eta (d huge, c = 0, t = 0, with replacement) ALPHA's factor for a clean
+        // ballot must equal Kaplan-Markov's 1 / (1 - v/(2 gamma)), and for a two-vote
+        // overstatement (1 - 1/gamma) / (1 - v/(2 gamma)).
+        let (v, g) = (0.05, 1.03905);
+        let est = ShrinkTrunc {
+            eta0: comparison_eta0(v, g),
+            d: 1e300,
+            c: 0.0,
+            t: 0.0,
+        };
+        let (vals, u) = comparison_values(v, &[Discrepancy::None, Discrepancy::O2]);
+        let mut test = AlphaTest::new(0.5, u, None, est).unwrap();
+        let p1 = test.observe(vals[0]);
+        assert!((p1 - (1.0 - v / (2.0 * g))).abs() < 1e-12);
+        // One two-vote overstatement then 200 clean ballots: T rises after the dip, so its
+        // final value is its maximum and p is Kaplan-Markov's p for n = 201, o2 = 1.
+        let mut test = AlphaTest::new(0.5, u, None, est).unwrap();
+        let mut p = test.observe(vals[1]);
+        for _ in 0..200 {
+            p = test.observe(vals[0]);
+        }
+        let km = (1.0 - v / (2.0 * g)).powi(201) / (1.0 - 1.0 / g);
+        assert!((p - km).abs() < 1e-9 * km, "{p} vs {km}");
     }
 
     #[test]

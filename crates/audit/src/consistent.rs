@@ -143,6 +143,22 @@ pub(crate) fn draw_from_first_tickets(
     with_replacement: bool,
     take: usize,
 ) -> Vec<(Draw, u64)> {
+    if !with_replacement {
+        let mut entries = entries;
+        entries.sort_unstable();
+        entries.truncate(take);
+        return entries
+            .into_iter()
+            .map(|(ticket, id, index)| {
+                let draw = Draw {
+                    ticket,
+                    id,
+                    generation: 1,
+                };
+                (draw, index)
+            })
+            .collect();
+    }
     let mut heap: BinaryHeap<Reverse<(Draw, u64)>> = entries
         .into_iter()
         .map(|(ticket, id, index)| {

@@ -17,11 +17,12 @@
 //!
 //! The scan may be split over threads; the result does not depend on the thread count.
 
-use std::collections::BinaryHeap;
-
 use sha2::digest::generic_array::GenericArray;
 
 use crate::consistent::{Draw, draw_from_first_tickets, sha256_hex, uniform};
+
+/// The callback of [`IdSource::scan`]: `(index, run, prefix, suffix)`.
+pub type ScanFn<'a> = dyn FnMut(u64, Option<usize>, &[u8], &[u8]) + 'a;
 
 /// A population of ballot ids that can be scanned in index order without storing every id.
 pub trait IdSource: Sync {
@@ -31,9 +32,11 @@ pub trait IdSource: Sync {
     fn is_empty(&self) -> bool {
         self.len() == 0
     }
-    /// Calls `f(index, id)` for every index in `start..end`, in order; `id` is the Python
-    /// `str()` form of the ballot id as UTF-8 bytes.
-    fn scan(&self, start: u64, end: u64, f: &mut dyn FnMut(u64, &[u8]));
+    /// Calls `f(index, run, prefix, suffix)` for every index in `start..end`, in order; the id
+    /// (the Python `str()` form of the ballot id, as UTF-8) is `prefix` followed by `suffix`.
+    /// `run` may name the prefix (e.g. a batch number): calls with the same `Some(run)` must
+    /// pass identical `prefix` bytes, so hashing can reuse them; `None` promises nothing.
+    fn scan(&self, start: u64, end: u64, f: &mut ScanFn<'_>);
     /// The id of the ballot at `index` (in `0..len()`).
     fn id(&self, index: u64) -> String;
 }
@@ -55,9 +58,9 @@ impl IdSource for IdList<'_> {
     fn len(&self) -> u64 {
         self.ids.len() as u64
     }
-    fn scan(&self, start: u64, end: u64, f: &mut dyn FnMut(u64, &[u8])) {
+    fn scan(&self, start: u64, end: u64, f: &mut ScanFn<'_>) {
         for i in start..end {
-            f(i, self.ids[i as usize].as_bytes());
+            f(i, None, self.ids[i as usize].as_bytes(), &[]);
         }
     }
     fn id(&self, index: u64) -> String {
@@ -78,38 +81,77 @@ fn seed_midstate(seed_hex: &str) -> [u32; 8] {
     state
 }
 
-/// SHA-256 of `seed_hex + id` from the midstate, as the 8 big-endian state words.
-fn hash_after_midstate(midstate: &[u32; 8], id: &[u8]) -> [u32; 8] {
-    let total_bits = ((64 + id.len()) as u64) * 8;
-    let mut buf = [0u8; 128];
-    let n_blocks = if id.len() <= 55 { 1 } else { 2 };
-    if id.len() > 119 {
-        // Rare long ids: fall back to the general hasher over the tail blocks.
-        let mut state = *midstate;
-        let mut tail = id.to_vec();
-        tail.push(0x80);
-        while tail.len() % 64 != 56 {
-            tail.push(0);
+/// Hashes `seed_hex + prefix + suffix` from the midstate, reusing the last block when the
+/// prefix slice is the same as last time.
+struct IdHasher {
+    midstate: [u32; 8],
+    block: [u8; 64],
+    /// The run whose prefix is now in `block`, if any.
+    run: Option<usize>,
+    /// Length of the id now in `block`.
+    id_len: usize,
+}
+
+impl IdHasher {
+    fn new(midstate: [u32; 8]) -> Self {
+        IdHasher {
+            midstate,
+            block: [0u8; 64],
+            run: None,
+            id_len: 0,
         }
-        tail.extend_from_slice(&total_bits.to_be_bytes());
-        let blocks: Vec<_> = tail
-            .chunks_exact(64)
-            .map(GenericArray::clone_from_slice)
-            .collect();
-        sha2::compress256(&mut state, &blocks);
-        return state;
     }
-    buf[..id.len()].copy_from_slice(id);
-    buf[id.len()] = 0x80;
-    let end = n_blocks * 64;
-    buf[end - 8..end].copy_from_slice(&total_bits.to_be_bytes());
-    let mut state = *midstate;
-    let blocks = [
-        GenericArray::clone_from_slice(&buf[..64]),
-        GenericArray::clone_from_slice(&buf[64..128]),
-    ];
-    sha2::compress256(&mut state, &blocks[..n_blocks]);
-    state
+
+    /// The 8 big-endian state words of SHA-256(`seed_hex` + `prefix` + `suffix`); `run` as in
+    /// [`IdSource::scan`].
+    #[inline]
+    fn hash(&mut self, run: Option<usize>, prefix: &[u8], suffix: &[u8]) -> [u32; 8] {
+        let len = prefix.len() + suffix.len();
+        let mut state = self.midstate;
+        if len > 55 {
+            self.run = None;
+            let mut tail = Vec::with_capacity(len + 72);
+            tail.extend_from_slice(prefix);
+            tail.extend_from_slice(suffix);
+            pad_into(&mut tail);
+            let blocks: Vec<_> = tail
+                .chunks_exact(64)
+                .map(GenericArray::clone_from_slice)
+                .collect();
+            sha2::compress256(&mut state, &blocks);
+            return state;
+        }
+        if run.is_none() || run != self.run {
+            self.block[..prefix.len()].copy_from_slice(prefix);
+            self.run = run;
+        }
+        let p = prefix.len();
+        for (dst, src) in self.block[p..len].iter_mut().zip(suffix) {
+            *dst = *src;
+        }
+        self.block[len] = 0x80;
+        if self.id_len > len {
+            self.block[len + 1..=self.id_len].fill(0);
+        }
+        self.id_len = len;
+        let total_bits = ((64 + len) as u64) * 8;
+        self.block[56..].copy_from_slice(&total_bits.to_be_bytes());
+        sha2::compress256(
+            &mut state,
+            std::slice::from_ref(GenericArray::from_slice(&self.block[..])),
+        );
+        state
+    }
+}
+
+/// Appends SHA-256 padding for a message of 64 bytes (the seed block) plus `tail`.
+fn pad_into(tail: &mut Vec<u8>) {
+    let total_bits = ((64 + tail.len()) as u64) * 8;
+    tail.push(0x80);
+    while tail.len() % 64 != 56 {
+        tail.push(0);
+    }
+    tail.extend_from_slice(&total_bits.to_be_bytes());
 }
 
 /// `2^(32 j) mod 10^9` for j = 0..8.
@@ -136,6 +178,28 @@ const REV3: [u32; 1000] = {
     t
 };
 
+/// `2^(32 j) mod 1000` for j = 0..8.
+const POW32_MOD_1E3: [u64; 8] = {
+    let mut t = [0u64; 8];
+    let mut j = 0;
+    while j < 8 {
+        t[j] = POW32_MOD_1E9[j] % 1000;
+        j += 1;
+    }
+    t
+};
+
+/// The first 3 digits of the ticket, as an integer.
+#[inline]
+fn quick_key(state: &[u32; 8]) -> u32 {
+    let mut acc = 0u64;
+    for j in 0..8 {
+        // Each term is below 2^32 * 1000 < 2^42, so the sum of 8 fits easily.
+        acc += u64::from(state[7 - j]) * POW32_MOD_1E3[j];
+    }
+    REV3[(acc % 1000) as usize]
+}
+
 /// The first 9 digits of the ticket for a hash given as state words, as an integer.
 fn prefix_key(state: &[u32; 8]) -> u32 {
     const M: u64 = 1_000_000_000;
@@ -150,56 +214,52 @@ fn prefix_key(state: &[u32; 8]) -> u32 {
     REV3[x % 1000] * 1_000_000 + REV3[x / 1000 % 1000] * 1000 + REV3[x / 1_000_000]
 }
 
-/// The `k` smallest keys seen, plus every index tied with the largest of them.
+/// The `k` smallest keys seen, plus every index tied with the largest of them: a buffer of
+/// keys at or below a threshold, compacted with a selection when it grows.
 struct TopK {
     k: usize,
-    heap: BinaryHeap<(u32, u64)>,
-    ties: Vec<(u32, u64)>,
+    buf: Vec<(u32, u64)>,
+    limit: usize,
     threshold: u32,
 }
 
 impl TopK {
     fn new(k: usize) -> Self {
+        let limit = 2 * k + 1024;
         TopK {
             k,
-            heap: BinaryHeap::with_capacity(k.min(1 << 20) + 1),
-            ties: Vec::new(),
+            buf: Vec::with_capacity(limit.min(1 << 22)),
+            limit,
             threshold: u32::MAX,
         }
     }
 
     #[inline]
     fn offer(&mut self, key: u32, index: u64) {
-        if self.heap.len() < self.k {
-            self.heap.push((key, index));
-            if self.heap.len() == self.k {
-                self.threshold = self.heap.peek().map_or(u32::MAX, |e| e.0);
+        if key <= self.threshold {
+            self.buf.push((key, index));
+            if self.buf.len() >= self.limit {
+                self.compact();
             }
-            return;
-        }
-        if key > self.threshold || self.k == 0 {
-            return;
-        }
-        if key == self.threshold {
-            self.ties.push((key, index));
-            return;
-        }
-        if let Some(popped) = self.heap.pop() {
-            self.ties.push(popped);
-        }
-        self.heap.push((key, index));
-        self.threshold = self.heap.peek().map_or(u32::MAX, |e| e.0);
-        if self.ties.len() > 2 * self.k + 4096 {
-            let t = self.threshold;
-            self.ties.retain(|e| e.0 == t);
         }
     }
 
-    fn finish(self) -> Vec<(u32, u64)> {
-        let t = self.threshold;
-        let mut out = self.heap.into_vec();
-        out.extend(self.ties.into_iter().filter(|e| e.0 == t));
-        out
+    fn compact(&mut self) {
+        if self.buf.len() <= self.k || self.k == 0 {
+            return;
+        }
+        let k = self.k;
+        self.buf.select_nth_unstable_by_key(k - 1, |e| e.0);
+        let t = self.buf[k - 1].0;
+        self.buf.retain(|e| e.0 <= t);
+        self.threshold = t;
+        // Many ties with the threshold: grow the limit so compaction stays amortised.
+        self.limit = self.limit.max(2 * self.buf.len());
+    }
+
+    fn finish(mut self) -> Vec<(u32, u64)> {
+        self.compact();
+        self.buf
     }
 }
 
@@ -227,9 +287,13 @@ pub fn draw(
     let threads = threads.clamp(1, 64) as u64;
     let scan_range = |start: u64, end: u64| {
         let mut top = TopK::new(keep);
-        source.scan(start, end, &mut |index, id| {
-            let state = hash_after_midstate(&midstate, id);
-            top.offer(prefix_key(&state), index);
+        let mut hasher = IdHasher::new(midstate);
+        source.scan(start, end, &mut |index, run, prefix, suffix| {
+            let state = hasher.hash(run, prefix, suffix);
+            // Cheap first look: the ticket's first three digits.
+            if quick_key(&state) <= top.threshold / 1_000_000 {
+                top.offer(prefix_key(&state), index);
+            }
         });
         top.finish()
     };
@@ -281,9 +345,20 @@ mod tests {
     fn midstate_hash_matches_plain_sha256() {
         let seed_hex = sha256_hex("314159");
         let mid = seed_midstate(&seed_hex);
-        for len in [0usize, 1, 55, 56, 63, 64, 119, 120, 300] {
-            let id = "x".repeat(len);
-            let state = hash_after_midstate(&mid, id.as_bytes());
+        let mut hasher = IdHasher::new(mid);
+        let common = "y".repeat(30);
+        for len in [0usize, 1, 55, 56, 63, 64, 119, 120, 300, 40, 31, 35, 30] {
+            let id = if len >= 30 {
+                format!("{common}{}", "x".repeat(len - 30))
+            } else {
+                "x".repeat(len)
+            };
+            let (run, prefix, suffix) = if len >= 30 {
+                (Some(1), common.as_bytes(), &id.as_bytes()[30..])
+            } else {
+                (None, id.as_bytes(), &[][..])
+            };
+            let state = hasher.hash(run, prefix, suffix);
             let mut bytes = Vec::new();
             for w in state {
                 bytes.extend_from_slice(&w.to_be_bytes());
@@ -296,6 +371,11 @@ mod tests {
             let key = prefix_key(&state);
             let ticket = first_ticket("314159", &id);
             assert_eq!(format!("0.{key:09}"), ticket[..11], "length {len}");
+            assert_eq!(
+                format!("0.{:03}", quick_key(&state)),
+                ticket[..5],
+                "length {len}"
+            );
         }
     }
 }

@@ -172,22 +172,16 @@ impl IdSource for Manifest {
         self.total_ballots()
     }
 
-    fn scan(&self, start: u64, end: u64, f: &mut dyn FnMut(u64, &[u8])) {
+    fn scan(&self, start: u64, end: u64, f: &mut crate::fastdraw::ScanFn<'_>) {
         let Some((mut b, mut pos)) = self.locate(start) else {
             return;
         };
         let mut index = start;
-        let mut buf = Vec::with_capacity(256);
-        let mut digits = itoa_buf();
+        let mut digits = [0u8; 21];
         while index < end && b < self.batches.len() {
-            buf.clear();
-            buf.extend_from_slice(self.prefixes[b].as_bytes());
-            let prefix_len = buf.len();
+            let prefix = self.prefixes[b].as_bytes();
             while pos <= self.batches[b].ballots && index < end {
-                buf.truncate(prefix_len);
-                buf.extend_from_slice(format_u64(pos, &mut digits));
-                buf.push(b')');
-                f(index, &buf);
+                f(index, Some(b), prefix, format_position(pos, &mut digits));
                 pos += 1;
                 index += 1;
             }
@@ -204,13 +198,10 @@ impl IdSource for Manifest {
     }
 }
 
-fn itoa_buf() -> [u8; 20] {
-    [0u8; 20]
-}
-
-/// Decimal digits of `n` written into the end of `buf`.
-fn format_u64(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
-    let mut i = buf.len();
+/// `n` in decimal followed by `)`, written into the end of `buf`.
+fn format_position(mut n: u64, buf: &mut [u8; 21]) -> &[u8] {
+    let mut i = buf.len() - 1;
+    buf[i] = b')';
     loop {
         i -= 1;
         buf[i] = b'0' + (n % 10) as u8;
@@ -392,8 +383,8 @@ mod tests {
         assert_eq!(m.id(0), "(('J1', None, 'B1'), 1)");
         assert_eq!(m.id(4), "(('J2', None, 'B3'), 2)");
         let mut ids = Vec::new();
-        m.scan(1, 5, &mut |i, id| {
-            ids.push((i, String::from_utf8(id.to_vec()).unwrap()))
+        m.scan(1, 5, &mut |i, _, p, s| {
+            ids.push((i, String::from_utf8([p, s].concat()).unwrap()))
         });
         assert_eq!(ids[0], (1, "(('J1', None, 'B1'), 2)".to_string()));
         assert_eq!(ids[2], (3, "(('J2', None, 'B3'), 1)".to_string()));
