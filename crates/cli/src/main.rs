@@ -49,6 +49,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Risk-limiting audits: draw samples, estimate sample sizes, measure risk.
+    Audit(cmd::audit::AuditArgs),
     /// Run the demonstration election night.
     Demo(cmd::demo::DemoArgs),
     /// List, show, export and check election definitions.
@@ -60,6 +62,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Audit(args) => cmd::audit::run(args),
         Command::Demo(args) => cmd::demo::run(args),
         Command::Election(args) => cmd::election::run(args),
         Command::Rcv(args) => cmd::rcv::run(args),

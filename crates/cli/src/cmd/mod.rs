@@ -1,5 +1,6 @@
 //! One module per subcommand, each with a clap `Args` type and a `run` function.
 
+pub mod audit;
 pub mod demo;
 pub mod election;
 pub mod rcv;
