@@ -207,10 +207,13 @@ pub fn build_report(
         .rounds
         .iter()
         .map(|round| {
+            // RCTab's "active and locked-in" votes: the tally plus the final-round surplus.
             let active = round
                 .tally
                 .iter()
-                .try_fold(Decimal::ZERO, |sum, (_, v)| sum.checked_add(*v))
+                .map(|(_, v)| *v)
+                .chain(round.inactive.final_round_surplus)
+                .try_fold(Decimal::ZERO, Decimal::checked_add)
                 .unwrap_or(Decimal::ZERO);
             let i = &round.inactive;
             ReportRound {
@@ -254,6 +257,19 @@ pub fn build_report(
             }
         })
         .collect();
+    // Winners in the order elected; several in one round, by name (as RCTab lists them).
+    let mut elected: Vec<(u32, String)> = tabulation
+        .rounds
+        .iter()
+        .flat_map(|r| {
+            r.outcomes
+                .iter()
+                .filter(|o| o.elected)
+                .map(|o| (r.round, name(o.candidate)))
+        })
+        .collect();
+    elected.sort();
+    let winners = elected.into_iter().map(|(_, n)| n).collect();
     DetailedReport {
         contest: config.output.contest_name.clone(),
         date: config.output.contest_date.clone(),
@@ -262,13 +278,26 @@ pub fn build_report(
         generated_by: format!("canvass {}", env!("CARGO_PKG_VERSION")),
         number_of_winners: config.rules.number_of_winners,
         number_of_candidates: u32::try_from(contest.candidates.len()).unwrap_or(u32::MAX),
+        number_of_candidates_counted: u32::try_from(
+            contest.candidates.iter().filter(|c| !c.excluded).count(),
+        )
+        .unwrap_or(u32::MAX),
+        bottoms_up_percentage: (config.rules.winner_election_mode
+            == "bottomsUpUsingPercentageThreshold")
+            .then_some(config.rules.multi_seat_bottoms_up_percentage_threshold)
+            .flatten(),
+        // As RCTab 2.0's expected reports show: several seats, or a bottoms-up count whose
+        // threshold the first round fixes.
+        percent_of_first_round: config.rules.number_of_winners > 1
+            || (config.rules.number_of_winners == 0
+                && config.rules.does_first_round_determine_threshold),
         total_ballots: tabulation.total_ballots,
         undervotes: tabulation.undervotes,
         final_threshold: rounds
             .last()
             .map(|r| r.threshold.clone())
             .unwrap_or_default(),
-        winners: tabulation.winners.iter().map(|&c| name(c)).collect(),
+        winners,
         multi_winner: config.rules.number_of_winners != 1,
         rounds,
     }

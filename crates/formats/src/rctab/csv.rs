@@ -199,18 +199,16 @@ pub fn write_csv(report: &DetailedReport) -> String {
     record(&mut out, &["Final Threshold", &report.final_threshold]);
     out.push('\n');
     record(&mut out, &["Contest Summary"]);
-    record(
-        &mut out,
-        &[
-            "Number to be Elected",
-            &report.number_of_winners.to_string(),
-        ],
-    );
+    let to_elect = match report.bottoms_up_percentage {
+        Some(p) => format!("All candidates over the {p}% threshold"),
+        None => report.number_of_winners.to_string(),
+    };
+    record(&mut out, &["Number to be Elected", &to_elect]);
     record(
         &mut out,
         &[
             "Number of Candidates",
-            &report.number_of_candidates.to_string(),
+            &report.number_of_candidates_counted.to_string(),
         ],
     );
     record(
@@ -289,6 +287,8 @@ pub fn write_csv(report: &DetailedReport) -> String {
             .unwrap_or(0)
     };
     order.sort_by_key(|c| std::cmp::Reverse(first_votes(c)));
+    // RCTab lists undeclared write-ins last.
+    order.sort_by_key(|c| c == "Undeclared Write-ins");
     let votes_in = |round: usize, c: &str| -> String {
         rounds[round]
             .tally
@@ -302,7 +302,7 @@ pub fn write_csv(report: &DetailedReport) -> String {
         for r in 0..n {
             let votes = votes_in(r, candidate);
             // Several seats: shares of the first round's active votes, as RCTab prints them.
-            let divisor = if report.multi_winner {
+            let divisor = if report.percent_of_first_round {
                 &rounds[0].active_ballots
             } else {
                 &rounds[r].active_ballots
@@ -363,13 +363,8 @@ pub fn write_csv(report: &DetailedReport) -> String {
                 scale,
             };
         }
-        if let Some(f) = &i.final_round_surplus {
-            let (a, b, scale) = align(sum, parse(f));
-            sum = Dec {
-                mantissa: a + b,
-                scale,
-            };
-        }
+        // Final-round surplus is "locked in", not inactive.
+
         plain(sum.mantissa, sum.scale)
     };
     for (label, pick) in categories {
@@ -427,7 +422,8 @@ pub fn write_csv(report: &DetailedReport) -> String {
                 .inactive
                 .final_round_surplus
                 .clone()
-                .filter(|v| parse(v).mantissa != 0)
+                // `BigDecimal.equals(ZERO)` is scale-sensitive: "0" is blank, "0.0000" is printed.
+                .filter(|v| v != "0")
                 .unwrap_or_default();
             row.extend([v, String::new(), String::new()]);
         }

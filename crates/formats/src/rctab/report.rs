@@ -18,6 +18,14 @@ pub struct DetailedReport {
     pub number_of_winners: u32,
     /// Candidates in the config, plus undeclared write-ins if counted (`summary.numCandidates`).
     pub number_of_candidates: u32,
+    /// Candidates taking part, excluded ones left out (CSV "Number of Candidates").
+    pub number_of_candidates_counted: u32,
+    /// `multiSeatBottomsUpPercentageThreshold`, for bottoms-up counts (CSV "Number to be
+    /// Elected").
+    pub bottoms_up_percentage: Option<u32>,
+    /// Whether CSV percentages are shares of the first round's votes (several seats, threshold
+    /// from the first round) rather than of each round's.
+    pub percent_of_first_round: bool,
     /// Every ballot read (`summary.totalNumBallots`).
     pub total_ballots: u64,
     /// Ballots ranking nobody (`summary.undervotes`).
