@@ -1,0 +1,221 @@
+//! Property tests of the ranked-choice count: the result does not depend on the order of the
+//! ballots, and every round accounts for every ballot.
+
+use canvass_tally::rcv::{
+    Candidate, CandidateId, Contest, Decimal, Mark, OvervoteRule, RankedBallot, Ranking, Rules,
+    TiebreakMode, tabulate,
+};
+use proptest::prelude::*;
+
+/// A ballot as generated: per rank (1-based, possibly skipped), the candidate indexes marked;
+/// index `k` (one past the last candidate) stands for an explicit overvote label.
+type RawBallot = Vec<(u32, Vec<u32>)>;
+
+fn raw_ballot(k: u32) -> impl Strategy<Value = RawBallot> {
+    prop::collection::vec((1u32..=6, prop::collection::vec(0..=k, 1..=2)), 0..=5)
+}
+
+fn contest(k: u32, uwi: bool, raw: &[RawBallot]) -> Contest {
+    let mut candidates: Vec<Candidate> = (0..k)
+        .map(|i| Candidate {
+            name: format!("C{i}"),
+            excluded: i == 1 && k > 3,
+            undeclared_write_in: false,
+        })
+        .collect();
+    if uwi {
+        candidates.push(Candidate {
+            name: "Undeclared Write-ins".into(),
+            excluded: false,
+            undeclared_write_in: true,
+        });
+    }
+    let ballots = raw
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            let mut rankings: Vec<Ranking> = Vec::new();
+            for (rank, marks) in b {
+                if rankings.iter().any(|r| r.rank == *rank) {
+                    continue;
+                }
+                let marks = marks
+                    .iter()
+                    .map(|&m| {
+                        if m == k {
+                            Mark::Overvote
+                        } else {
+                            Mark::Candidate(CandidateId(m))
+                        }
+                    })
+                    .collect();
+                rankings.push(Ranking { rank: *rank, marks });
+            }
+            rankings.sort_by_key(|r| r.rank);
+            RankedBallot {
+                id: format!("b{i}"),
+                rankings,
+            }
+        })
+        .collect();
+    Contest {
+        candidates,
+        ballots,
+    }
+}
+
+fn rules() -> impl Strategy<Value = Rules> {
+    (
+        prop_oneof![
+            Just(OvervoteRule::ExhaustImmediately),
+            Just(OvervoteRule::AlwaysSkipToNextRank),
+            Just(OvervoteRule::ExhaustIfMultipleContinuing)
+        ],
+        prop_oneof![Just(None), (0u32..=2).prop_map(Some)],
+        any::<bool>(),
+        any::<bool>(),
+        any::<bool>(),
+        prop_oneof![
+            Just(TiebreakMode::UseCandidateOrder),
+            Just(TiebreakMode::Random),
+            Just(TiebreakMode::PreviousRoundCountsThenRandom),
+            Just(TiebreakMode::GeneratePermutation)
+        ],
+        any::<i64>(),
+    )
+        .prop_map(
+            |(overvote_rule, max_skipped, dup, batch, until_two, tiebreak_mode, seed)| Rules {
+                overvote_rule,
+                max_skipped_ranks_allowed: max_skipped,
+                exhaust_on_duplicate_candidate: dup,
+                batch_elimination: batch,
+                continue_until_two_candidates_remain: until_two,
+                tiebreak_mode,
+                random_seed: Some(seed),
+                ..Rules::default()
+            },
+        )
+}
+
+fn sum(values: impl IntoIterator<Item = Decimal>) -> Decimal {
+    values
+        .into_iter()
+        .fold(Decimal::ZERO, |a, b| a.checked_add(b).unwrap())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn result_does_not_depend_on_ballot_order(
+        k in 2u32..=6,
+        uwi in any::<bool>(),
+        raw in prop::collection::vec(raw_ballot(6), 0..=40),
+        rules in rules(),
+        shuffle_seed in any::<u64>(),
+    ) {
+        let raw: Vec<RawBallot> = raw
+            .into_iter()
+            .map(|b| b.into_iter().map(|(r, m)| (r, m.into_iter().map(|c| c.min(k)).collect())).collect())
+            .collect();
+        let forward = contest(k, uwi, &raw);
+        let mut permuted_raw = raw.clone();
+        // A seeded Fisher-Yates shuffle of the ballots.
+        let mut state = shuffle_seed | 1;
+        for i in (1..permuted_raw.len()).rev() {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            permuted_raw.swap(i, (state % (i as u64 + 1)) as usize);
+        }
+        let permuted = contest(k, uwi, &permuted_raw);
+        let a = tabulate(&forward, &rules);
+        let b = tabulate(&permuted, &rules);
+        match (a, b) {
+            (Ok(a), Ok(b)) => {
+                prop_assert_eq!(&a.rounds, &b.rounds);
+                prop_assert_eq!(&a.winners, &b.winners);
+            }
+            (Err(a), Err(b)) => prop_assert_eq!(a, b),
+            (a, b) => prop_assert!(false, "one order failed: {a:?} / {b:?}"),
+        }
+    }
+
+    #[test]
+    fn every_round_accounts_for_every_ballot(
+        k in 2u32..=6,
+        uwi in any::<bool>(),
+        raw in prop::collection::vec(raw_ballot(6), 0..=40),
+        rules in rules(),
+    ) {
+        let raw: Vec<RawBallot> = raw
+            .into_iter()
+            .map(|b| b.into_iter().map(|(r, m)| (r, m.into_iter().map(|c| c.min(k)).collect())).collect())
+            .collect();
+        let c = contest(k, uwi, &raw);
+        let Ok(t) = tabulate(&c, &rules) else { return Ok(()) };
+        prop_assert_eq!(t.total_ballots, c.ballots.len() as u64);
+        for round in &t.rounds {
+            let active = sum(round.tally.iter().map(|(_, v)| *v));
+            let i = &round.inactive;
+            let inactive = sum([i.overvotes, i.skipped_rankings, i.exhausted_choices, i.repeated_rankings]);
+            // One seat: every ballot is whole, so tallies + inactive + undervotes = ballots.
+            let all = active.checked_add(inactive).unwrap().checked_add(Decimal::from_u64(t.undervotes)).unwrap();
+            prop_assert_eq!(all, Decimal::from_u64(t.total_ballots), "round {}", round.round);
+            // Whatever moved after a round is what the next round gained or lost.
+            for o in &round.outcomes {
+                let moved = sum(o.transfers.iter().map(|t| t.votes));
+                let had = round.tally.iter().find(|(c, _)| *c == o.candidate).map(|(_, v)| *v).unwrap();
+                if !o.elected && round.round < t.rounds.len() as u32 {
+                    prop_assert_eq!(moved, had, "candidate {:?} round {}", o.candidate, round.round);
+                }
+            }
+        }
+    }
+}
+
+/// A hand-counted example: 9 ballots, 3 candidates, no majority in round 1.
+///
+/// Round 1: A 4, B 3, C 2 (threshold floor(9/2)+1 = 5). C is eliminated: of C's two
+/// ballots one ranks B next, one ranks nobody. Round 2: A 4, B 4, one exhausted; threshold
+/// floor(8/2)+1 = 5; two candidates remain, neither has it, so the larger wins, and the tie
+/// goes to the earlier candidate in config order (useCandidateOrder): A.
+#[test]
+fn hand_counted_two_round_example() {
+    let b = |ranks: &[u32]| -> RawBallot {
+        ranks
+            .iter()
+            .enumerate()
+            .map(|(i, &c)| (i as u32 + 1, vec![c]))
+            .collect()
+    };
+    let raw = vec![
+        b(&[0]),
+        b(&[0, 1]),
+        b(&[0]),
+        b(&[0, 2]),
+        b(&[1]),
+        b(&[1]),
+        b(&[1, 0]),
+        b(&[2, 1]),
+        b(&[2]),
+    ];
+    let t = tabulate(&contest(3, false, &raw), &Rules::default()).unwrap();
+    assert_eq!(t.rounds.len(), 2);
+    let tally = |r: usize| {
+        t.rounds[r]
+            .tally
+            .iter()
+            .map(|(c, v)| (c.0, v.to_string()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        tally(0),
+        vec![(0, "4".into()), (1, "3".into()), (2, "2".into())]
+    );
+    assert_eq!(t.rounds[0].threshold.to_string(), "5");
+    assert_eq!(tally(1), vec![(0, "4".into()), (1, "4".into())]);
+    assert_eq!(t.rounds[1].inactive.exhausted_choices.to_string(), "1");
+    assert_eq!(t.rounds[1].threshold.to_string(), "5");
+    assert_eq!(t.winners, vec![CandidateId(0)]);
+}
