@@ -11,7 +11,7 @@ use canvass_formats::rctab::{
 use canvass_formats::{Provider, read_source_to_vec};
 use canvass_tally::rcv::{
     CandidateSpec, Contest, Decimal, OvervoteRule, Rules, Tabulation, TiebreakMode, TransferTarget,
-    WinnerElectionMode, contest_from_cvrs, tabulate,
+    WinnerElectionMode, contest_from_cvrs, tabulate, tabulate_sequential,
 };
 use clap::Args;
 
@@ -19,6 +19,8 @@ use clap::Args;
 #[derive(Debug, Args)]
 #[command(
     after_help = "Paths in the config (cvrFileSources[].filePath) are relative to the config file's folder, as in RCTab.
+A multiPassIrv (sequential) contest writes one report per pass: summary_1.json,
+summary_1.csv, summary_2.json, ...
 
 Exit status: 0 ok, 1 invalid config, ballots or a tie that needs a person, 2 usage error.
 
@@ -40,7 +42,7 @@ pub struct RcvArgs {
 
 /// Runs `canvass rcv`.
 pub fn run(args: RcvArgs) -> ExitCode {
-    let (report, config) = match count(&args.config) {
+    let (reports, config) = match count(&args.config) {
         Ok(done) => done,
         Err(message) => return super::fail(&message),
     };
@@ -50,49 +52,65 @@ pub fn run(args: RcvArgs) -> ExitCode {
             args.output.display()
         ));
     }
-    for (name, text) in [
-        ("summary.json", write_json(&report)),
-        ("summary.csv", write_csv(&report)),
-    ] {
-        let path = args.output.join(name);
-        if let Err(e) = std::fs::write(&path, text) {
-            return super::fail(&format!("cannot write {}: {e}", path.display()));
+    // One report, or one per pass of a multiPassIrv count (summary_1.json, summary_2.json, ...,
+    // as RCTab numbers them).
+    let sequential = config.rules.winner_election_mode == "multiPassIrv";
+    let mut written = Vec::new();
+    for (i, report) in reports.iter().enumerate() {
+        let stem = if sequential {
+            format!("summary_{}", i + 1)
+        } else {
+            "summary".to_string()
+        };
+        for (ext, text) in [("json", write_json(report)), ("csv", write_csv(report))] {
+            let path = args.output.join(format!("{stem}.{ext}"));
+            if let Err(e) = std::fs::write(&path, text) {
+                return super::fail(&format!("cannot write {}: {e}", path.display()));
+            }
+            written.push(path);
         }
     }
+    let winners: Vec<&String> = reports.iter().flat_map(|r| &r.winners).collect();
+    let rounds: usize = reports.iter().map(|r| r.rounds.len()).sum();
+    let ballots = reports.first().map_or(0, |r| r.total_ballots);
     if args.json {
         let summary = serde_json::json!({
             "contest": config.output.contest_name,
-            "winners": report.winners,
-            "rounds": report.rounds.len(),
-            "total_ballots": report.total_ballots,
-            "undervotes": report.undervotes,
-            "final_threshold": report.final_threshold,
-            "summary_json": args.output.join("summary.json"),
-            "summary_csv": args.output.join("summary.csv"),
+            "winners": winners,
+            "passes": reports.len(),
+            "rounds": rounds,
+            "total_ballots": ballots,
+            "undervotes": reports.first().map_or(0, |r| r.undervotes),
+            "final_threshold": reports.last().map(|r| r.final_threshold.clone()),
+            "files": written,
         });
         return super::print_json(&summary);
     }
     outln!(
-        "{}: {} round(s), {} ballot(s)",
-        config.output.contest_name,
-        report.rounds.len(),
-        report.total_ballots
+        "{}: {rounds} round(s), {ballots} ballot(s)",
+        config.output.contest_name
     );
-    outln!("winner(s): {}", report.winners.join(", "));
     outln!(
-        "wrote {} and {}",
-        args.output.join("summary.json").display(),
-        args.output.join("summary.csv").display()
+        "winner(s): {}",
+        winners
+            .iter()
+            .map(|w| w.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
     );
+    for path in written {
+        outln!("wrote {}", path.display());
+    }
     ExitCode::SUCCESS
 }
 
-/// Reads the config and its ballots, counts, and builds the report.
+/// Reads the config and its ballots, counts, and builds the report (one per pass for
+/// `multiPassIrv`).
 ///
 /// # Errors
 /// A message naming the file and problem: unreadable or invalid config or CVR files,
 /// unknown candidates, unsupported rules, a tie that needs a person.
-pub fn count(config_path: &Path) -> Result<(DetailedReport, RctabConfig), String> {
+pub fn count(config_path: &Path) -> Result<(Vec<DetailedReport>, RctabConfig), String> {
     let text = std::fs::read_to_string(config_path)
         .map_err(|e| format!("cannot read {}: {e}", config_path.display()))?;
     let dir = config_path.parent().unwrap_or(Path::new("."));
@@ -128,10 +146,27 @@ pub fn count(config_path: &Path) -> Result<(DetailedReport, RctabConfig), String
             || s.options.treat_blank_as_undeclared_write_in
     });
     let contest = contest_from_cvrs(&candidates, with_uwi, &records).map_err(|e| e.to_string())?;
-    let tabulation =
-        tabulate(&contest, &rules).map_err(|e| format!("{}: {e}", config_path.display()))?;
-    let report = build_report(&config, &contest, &tabulation);
-    Ok((report, config))
+    let in_file = |e: canvass_tally::rcv::RcvError| format!("{}: {e}", config_path.display());
+    if rules.winner_election_mode == WinnerElectionMode::MultiPassIrv {
+        let passes = tabulate_sequential(&contest, &rules).map_err(in_file)?;
+        let mut reports = Vec::new();
+        let mut pass_contest = contest.clone();
+        for pass in &passes {
+            reports.push(build_report(&config, &pass_contest, pass, 1));
+            for &w in &pass.winners {
+                pass_contest.candidates[w.index()].excluded = true;
+            }
+        }
+        return Ok((reports, config));
+    }
+    let tabulation = tabulate(&contest, &rules).map_err(in_file)?;
+    let report = build_report(
+        &config,
+        &contest,
+        &tabulation,
+        config.rules.number_of_winners,
+    );
+    Ok((vec![report], config))
 }
 
 /// Maps the config's rule names to the tally engine's rules.
@@ -195,12 +230,14 @@ pub fn rules_from_config(r: &RctabRules) -> Result<Rules, String> {
     })
 }
 
-/// Puts a tabulation into RCTab's report layout.
+/// Puts a tabulation into RCTab's report layout; `seats` is the number the count filled
+/// (1 for each pass of a `multiPassIrv` count).
 #[must_use]
 pub fn build_report(
     config: &RctabConfig,
     contest: &Contest,
     tabulation: &Tabulation,
+    seats: u32,
 ) -> DetailedReport {
     let name = |c: canvass_tally::rcv::CandidateId| contest.candidates[c.index()].name.clone();
     let rounds: Vec<ReportRound> = tabulation
@@ -276,7 +313,7 @@ pub fn build_report(
         jurisdiction: config.output.contest_jurisdiction.clone(),
         office: config.output.contest_office.clone(),
         generated_by: format!("canvass {}", env!("CARGO_PKG_VERSION")),
-        number_of_winners: config.rules.number_of_winners,
+        number_of_winners: seats,
         number_of_candidates: u32::try_from(contest.candidates.len()).unwrap_or(u32::MAX),
         number_of_candidates_counted: u32::try_from(
             contest.candidates.iter().filter(|c| !c.excluded).count(),

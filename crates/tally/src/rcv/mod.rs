@@ -22,8 +22,9 @@
 //! order given, but no result depends on that order, and seeded tie-breaks reproduce Java's
 //! `java.util.Random` exactly.
 //!
-//! Not covered here: `multiPassIrv` (sequential) contests and interactive tie-breaks (they
-//! stop with [`RcvError::TieNeedsDecision`]).
+//! `multiPassIrv` (sequential) contests are a series of single-seat counts
+//! ([`tabulate_sequential`]). Interactive tie-breaks are not possible in a pure function: they
+//! stop with [`RcvError::TieNeedsDecision`].
 
 mod ballots;
 mod cvr;
@@ -37,7 +38,7 @@ pub use cvr::{CandidateSpec, UNDECLARED_WRITE_INS, contest_from_cvrs};
 pub use decimal::Decimal;
 pub use java_random::JavaRandom;
 pub use rules::{OvervoteRule, Rules, TiebreakMode, WinnerElectionMode};
-pub use tabulate::tabulate;
+pub use tabulate::{tabulate, tabulate_sequential};
 
 /// A candidate's position in [`Contest::candidates`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

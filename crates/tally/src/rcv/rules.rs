@@ -45,7 +45,7 @@ pub enum WinnerElectionMode {
     /// `bottomsUpUsingPercentageThreshold`: eliminate until every remaining candidate has at
     /// least the percentage threshold.
     BottomsUpUsingPercentageThreshold,
-    /// `multiPassIrv`: sequential single-seat passes (not supported by [`super::tabulate`]).
+    /// `multiPassIrv`: sequential single-seat passes, counted by [`super::tabulate_sequential`].
     MultiPassIrv,
 }
 

@@ -14,18 +14,49 @@ use super::{
 /// # Errors
 /// [`RcvError::TieNeedsDecision`] when the tie-break mode leaves a tie to a person;
 /// [`RcvError::UnknownCandidate`] for a ballot marking a candidate index out of range;
-/// [`RcvError::Unsupported`] for `multiPassIrv`; [`RcvError::Stalled`] if nobody can be
-/// elected or eliminated; [`RcvError::ArithmeticOverflow`] if exact arithmetic overflows.
+/// [`RcvError::Unsupported`] for `multiPassIrv` (use [`tabulate_sequential`]);
+/// [`RcvError::Stalled`] if nobody can be elected or eliminated;
+/// [`RcvError::ArithmeticOverflow`] if exact arithmetic overflows.
 pub fn tabulate(contest: &Contest, rules: &Rules) -> Result<Tabulation, RcvError> {
     if rules.winner_election_mode == WinnerElectionMode::MultiPassIrv {
         return Err(RcvError::Unsupported(
-            "winnerElectionMode multiPassIrv (sequential multi-seat) is not implemented".into(),
+            "winnerElectionMode multiPassIrv needs one count per seat; use tabulate_sequential"
+                .into(),
         ));
     }
     let ballots = Ballots::new(contest, rules)?;
     let mut count = Count::new(contest, rules, ballots)?;
     count.run()?;
     Ok(count.finish())
+}
+
+/// RCTab's `multiPassIrv`: one single-seat count per seat, each excluding the winners of the
+/// passes before it (every pass starts its tie-break generator afresh, as RCTab does).
+/// Stops early if a pass elects nobody.
+///
+/// # Errors
+/// As [`tabulate`], for any pass.
+pub fn tabulate_sequential(contest: &Contest, rules: &Rules) -> Result<Vec<Tabulation>, RcvError> {
+    let mut pass_rules = rules.clone();
+    pass_rules.winner_election_mode = WinnerElectionMode::SingleWinnerMajority;
+    pass_rules.number_of_winners = 1;
+    let mut pass_contest = contest.clone();
+    let mut passes = Vec::new();
+    for _ in 0..rules.number_of_winners {
+        let result = tabulate(&pass_contest, &pass_rules)?;
+        let winners = result.winners.clone();
+        passes.push(result);
+        if winners.is_empty() {
+            break;
+        }
+        for w in winners {
+            pass_contest.candidates[w.index()].excluded = true;
+        }
+        if pass_contest.candidates.iter().all(|c| c.excluded) {
+            break;
+        }
+    }
+    Ok(passes)
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
