@@ -228,6 +228,81 @@ impl<'e> CvrMatcher<'e> {
     }
 }
 
+/// Counts records as they stream in, per precinct, for the [`crate::Tabulator`].
+pub struct CvrCounter<'e> {
+    matcher: CvrMatcher<'e>,
+    by_unit: BTreeMap<String, CompactBallots>,
+    unmatched: Unmatched,
+    default_unit: String,
+}
+
+impl<'e> CvrCounter<'e> {
+    /// A counter for a definition; records without a precinct count under `default_unit`.
+    pub fn new(e: &'e Election, default_unit: &str) -> Self {
+        CvrCounter {
+            matcher: CvrMatcher::new(e),
+            by_unit: BTreeMap::new(),
+            unmatched: Unmatched::default(),
+            default_unit: default_unit.to_owned(),
+        }
+    }
+
+    /// Adds one record.
+    pub fn add(&mut self, r: &CastVoteRecord) {
+        let unit = r.precinct.as_deref().unwrap_or(&self.default_unit);
+        if !self.by_unit.contains_key(unit) {
+            self.by_unit.insert(unit.to_owned(), CompactBallots::new());
+        }
+        if let Some(b) = self.by_unit.get_mut(unit) {
+            self.matcher.pack(r, b, &mut self.unmatched);
+        }
+    }
+
+    /// One [`PrecinctResult`] per precinct, sorted by precinct, and the unmatched names.
+    pub fn finish(self) -> (Vec<PrecinctResult>, Unmatched) {
+        let e = self.matcher.e;
+        let ix = &self.matcher.index;
+        let results = self
+            .by_unit
+            .into_iter()
+            .map(|(unit, ballots)| {
+                let counts = count(e, ix, &ballots);
+                PrecinctResult {
+                    precinct: PrecinctId::new(unit),
+                    portion: None,
+                    counting_group: None,
+                    contests: e
+                        .contests
+                        .iter()
+                        .zip(counts)
+                        .zip(&ix.contests)
+                        .filter(|((_, bc), _)| bc.ballots > 0)
+                        .map(|((c, bc), cix)| ContestCount {
+                            contest: ContestId::new(c.id.as_str()),
+                            ballots: bc.ballots,
+                            overvotes: bc.overvotes,
+                            undervotes: bc.undervotes,
+                            votes: cix
+                                .columns
+                                .iter()
+                                .zip(&bc.votes)
+                                .map(|(col, &v)| SelectionCount {
+                                    selection: SelectionId::new(
+                                        c.selections[col.selection].id.as_str(),
+                                    ),
+                                    line: col.line.clone(),
+                                    votes: v,
+                                })
+                                .collect(),
+                        })
+                        .collect(),
+                }
+            })
+            .collect();
+        (results, self.unmatched)
+    }
+}
+
 /// Counts records per precinct and returns one [`PrecinctResult`] per precinct, ready for
 /// the [`crate::Tabulator`]. Records without a precinct are grouped under `default_unit`.
 pub fn precinct_results(
@@ -235,51 +310,9 @@ pub fn precinct_results(
     records: &[CastVoteRecord],
     default_unit: &str,
 ) -> (Vec<PrecinctResult>, Unmatched) {
-    let matcher = CvrMatcher::new(e);
-    let mut by_unit: BTreeMap<String, CompactBallots> = BTreeMap::new();
-    let mut unmatched = Unmatched::default();
+    let mut counter = CvrCounter::new(e, default_unit);
     for r in records {
-        let unit = r
-            .precinct
-            .clone()
-            .unwrap_or_else(|| default_unit.to_owned());
-        matcher.pack(r, by_unit.entry(unit).or_default(), &mut unmatched);
+        counter.add(r);
     }
-    let results = by_unit
-        .into_iter()
-        .map(|(unit, ballots)| {
-            let counts = count(e, &matcher.index, &ballots);
-            PrecinctResult {
-                precinct: PrecinctId::new(unit),
-                portion: None,
-                counting_group: None,
-                contests: e
-                    .contests
-                    .iter()
-                    .zip(counts)
-                    .zip(&matcher.index.contests)
-                    .filter(|((_, bc), _)| bc.ballots > 0)
-                    .map(|((c, bc), cix)| ContestCount {
-                        contest: ContestId::new(c.id.as_str()),
-                        ballots: bc.ballots,
-                        overvotes: bc.overvotes,
-                        undervotes: bc.undervotes,
-                        votes: cix
-                            .columns
-                            .iter()
-                            .zip(&bc.votes)
-                            .map(|(col, &v)| SelectionCount {
-                                selection: SelectionId::new(
-                                    c.selections[col.selection].id.as_str(),
-                                ),
-                                line: col.line.clone(),
-                                votes: v,
-                            })
-                            .collect(),
-                    })
-                    .collect(),
-            }
-        })
-        .collect();
-    (results, unmatched)
+    counter.finish()
 }

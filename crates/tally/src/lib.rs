@@ -21,4 +21,4 @@ pub use counts::{ContestCounts, Tabulator, Totals};
 pub use error::TallyError;
 pub use national::{Balance, ChamberBalance, ElectoralCollege, PartySeats};
 pub use outcome::{Outcome, RecountFlag, Status, decide, percent};
-pub use report::{ContestResult, ReportOptions, Results, results, selection_name};
+pub use report::{ContestResult, ReportOptions, Results, results, selection_name, to_csv};

@@ -409,3 +409,57 @@ pub fn results(t: &Tabulator, opts: &ReportOptions) -> Results {
         balance: balance(e, &outcomes),
     }
 }
+
+/// The results as CSV: one row per contest and selection, with the contest's figures.
+///
+/// Columns: `contest_id,contest,state,district,status,selection_id,selection,party,votes,percent,winner,ballots,overvotes,undervotes`.
+pub fn to_csv(r: &Results) -> String {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    // Writing to a Vec<u8> cannot fail.
+    let _ = w.write_record([
+        "contest_id",
+        "contest",
+        "state",
+        "district",
+        "status",
+        "selection_id",
+        "selection",
+        "party",
+        "votes",
+        "percent",
+        "winner",
+        "ballots",
+        "overvotes",
+        "undervotes",
+    ]);
+    for c in &r.contests {
+        let status = match c.status {
+            Status::NotReporting => "not-reporting",
+            Status::Partial => "partial",
+            Status::Complete => "complete",
+        };
+        for s in &c.selections {
+            let _ = w.write_record([
+                c.id.as_str(),
+                c.name.as_str(),
+                c.state.as_deref().unwrap_or(""),
+                c.district.as_deref().unwrap_or(""),
+                status,
+                s.id.as_str(),
+                s.name.as_str(),
+                s.party.as_deref().unwrap_or(""),
+                &s.votes.to_string(),
+                s.percent.as_str(),
+                if c.winners.contains(&s.name) {
+                    "true"
+                } else {
+                    "false"
+                },
+                &c.ballots.to_string(),
+                &c.overvotes.to_string(),
+                &c.undervotes.to_string(),
+            ]);
+        }
+    }
+    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+}
