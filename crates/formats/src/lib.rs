@@ -14,6 +14,7 @@ pub mod hart;
 mod jsonscan;
 pub mod limits;
 pub mod nist;
+pub mod precinct_csv;
 pub mod rctab;
 pub mod source;
 mod xmltree;
