@@ -57,6 +57,8 @@ enum Command {
     Election(cmd::election::ElectionArgs),
     /// Tabulate a ranked-choice contest from an RCTab config; write RCTab's detailed report.
     Rcv(cmd::rcv::RcvArgs),
+    /// Tabulate precinct results or cast vote records offline.
+    Tally(cmd::tally::TallyArgs),
 }
 
 fn main() -> ExitCode {
@@ -66,5 +68,6 @@ fn main() -> ExitCode {
         Command::Demo(args) => cmd::demo::run(args),
         Command::Election(args) => cmd::election::run(args),
         Command::Rcv(args) => cmd::rcv::run(args),
+        Command::Tally(args) => cmd::tally::run(args),
     }
 }

@@ -4,6 +4,7 @@ pub mod audit;
 pub mod demo;
 pub mod election;
 pub mod rcv;
+pub mod tally;
 
 use std::process::ExitCode;
 
