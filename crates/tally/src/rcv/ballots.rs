@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use super::tabulate::add_inactive;
 use super::{
-    Contest, Decimal, InactiveBallots, Mark, OvervoteRule, RcvError, Rules, TransferTarget,
+    Contest, Decimal, InactiveBallots, Mark, OvervoteRule, Ranking, RcvError, Rules, TransferTarget,
 };
 
 const NONE: u32 = u32::MAX;
@@ -60,6 +60,14 @@ pub(crate) struct Ballots {
     state: Vec<State>,
     weight: Vec<Decimal>,
     retained: BTreeMap<usize, Decimal>,
+    /// The ballots each candidate currently holds.
+    holders: Vec<Vec<u32>>,
+    /// Running votes per candidate.
+    tally: Vec<Decimal>,
+    /// Running inactive totals.
+    inactive: InactiveBallots,
+    /// Whether the first round has been counted.
+    started: bool,
     overvote_rule: OvervoteRule,
     max_skipped: Option<u32>,
     exhaust_on_duplicate: bool,
@@ -92,13 +100,16 @@ impl Ballots {
         let too_many = || RcvError::Unsupported("more than 2^32 rankings".into());
         for ballot in &contest.ballots {
             let first_slot = slot_rank.len();
-            let mut rankings: Vec<_> = ballot
-                .rankings
-                .iter()
-                .filter(|r| !r.marks.is_empty())
-                .collect();
-            rankings.sort_by_key(|r| r.rank);
-            for ranking in rankings {
+            let sorted;
+            let rankings: &[Ranking] = if ballot.rankings.is_sorted_by_key(|r| r.rank) {
+                &ballot.rankings
+            } else {
+                let mut copy = ballot.rankings.clone();
+                copy.sort_by_key(|r| r.rank);
+                sorted = copy;
+                &sorted
+            };
+            for ranking in rankings.iter().filter(|r| !r.marks.is_empty()) {
                 // RCTab ignores rankings beyond maxRankingsAllowed.
                 if ranking.rank > max_rankings {
                     continue;
@@ -148,6 +159,10 @@ impl Ballots {
             state,
             weight: vec![Decimal::ONE; nb],
             retained: BTreeMap::new(),
+            holders: vec![Vec::new(); nc],
+            tally: vec![Decimal::ZERO; nc],
+            inactive: InactiveBallots::default(),
+            started: false,
             overvote_rule: rules.overvote_rule,
             max_skipped: rules.max_skipped_ranks_allowed,
             exhaust_on_duplicate: rules.exhaust_on_duplicate_candidate,
@@ -169,64 +184,91 @@ impl Ballots {
             .count() as u64
     }
 
-    /// One round's pass: every active ballot counts for its top continuing choice.
+    /// One round's pass. The first round walks every ballot; later rounds walk only the
+    /// ballots held by candidates who no longer receive votes (eliminated, or elected in a
+    /// surplus count), so a round costs what it transfers. Tallies of continuing candidates
+    /// only grow, so keeping running sums gives the same exact values (and scales) as
+    /// re-adding every ballot as RCTab does.
     pub(crate) fn count_round(
         &mut self,
         receives: &[bool],
         final_round_surplus: bool,
     ) -> Result<RoundCount, RcvError> {
-        let mut tally = vec![Decimal::ZERO; receives.len()];
-        let mut inactive = InactiveBallots::default();
         let mut transfers: BTreeMap<(usize, TransferTarget), Decimal> = BTreeMap::new();
-        for b in 0..self.state.len() {
-            let weight = self.weight[b];
-            match self.state[b] {
-                State::Undervote => continue,
-                State::Inactive(why) => {
-                    add_inactive(&mut inactive, why, weight)?;
+        if self.started {
+            for c in 0..receives.len() {
+                if receives[c] || self.holders[c].is_empty() {
                     continue;
                 }
-                State::Active => {}
-            }
-            let previous = self.recipient[b];
-            if previous != NONE && receives[previous as usize] {
-                let t = &mut tally[previous as usize];
-                *t = t.checked_add(weight)?;
-                continue;
-            }
-            let walk = if final_round_surplus {
-                Walk::Inactive(Inactivity::FinalRoundSurplus)
-            } else {
-                self.walk(b, receives)
-            };
-            let to = match walk {
-                Walk::Select(c) => {
-                    self.recipient[b] = c;
-                    let t = &mut tally[c as usize];
-                    *t = t.checked_add(weight)?;
-                    TransferTarget::Candidate(super::CandidateId(c))
+                let moving = std::mem::take(&mut self.holders[c]);
+                self.tally[c] = Decimal::ZERO;
+                for &b in &moving {
+                    self.place(
+                        b as usize,
+                        c as u32,
+                        receives,
+                        final_round_surplus,
+                        &mut transfers,
+                    )?;
                 }
-                Walk::Inactive(why) => {
-                    self.recipient[b] = NONE;
-                    self.state[b] = State::Inactive(why);
-                    add_inactive(&mut inactive, why, weight)?;
-                    TransferTarget::Exhausted
+            }
+        } else {
+            self.started = true;
+            for b in 0..self.state.len() {
+                if self.state[b] == State::Active {
+                    self.place(b, NONE, receives, final_round_surplus, &mut transfers)?;
                 }
-            };
-            if previous != NONE && weight.is_positive() {
-                let t = transfers
-                    .entry((previous as usize, to))
-                    .or_insert(Decimal::ZERO);
-                *t = t.checked_add(weight)?;
             }
         }
         let retained = std::mem::take(&mut self.retained);
         Ok(RoundCount {
-            tally,
-            inactive,
+            tally: self.tally.clone(),
+            inactive: self.inactive,
             transfers,
             retained,
         })
+    }
+
+    /// Gives ballot `b` (last counted for `previous`, or `NONE`) to its top choice among
+    /// `receives`, or makes it inactive; records the transfer.
+    fn place(
+        &mut self,
+        b: usize,
+        previous: u32,
+        receives: &[bool],
+        final_round_surplus: bool,
+        transfers: &mut BTreeMap<(usize, TransferTarget), Decimal>,
+    ) -> Result<(), RcvError> {
+        let weight = self.weight[b];
+        let walk = if final_round_surplus {
+            Walk::Inactive(Inactivity::FinalRoundSurplus)
+        } else {
+            self.walk(b, receives)
+        };
+        let to = match walk {
+            Walk::Select(c) => {
+                self.recipient[b] = c;
+                // Ballot indexes fit in u32: `new` checked the slot count, which is at least
+                // the number of active ballots.
+                self.holders[c as usize].push(b as u32);
+                let t = &mut self.tally[c as usize];
+                *t = t.checked_add(weight)?;
+                TransferTarget::Candidate(super::CandidateId(c))
+            }
+            Walk::Inactive(why) => {
+                self.recipient[b] = NONE;
+                self.state[b] = State::Inactive(why);
+                add_inactive(&mut self.inactive, why, weight)?;
+                TransferTarget::Exhausted
+            }
+        };
+        if previous != NONE && weight.is_positive() {
+            let t = transfers
+                .entry((previous as usize, to))
+                .or_insert(Decimal::ZERO);
+            *t = t.checked_add(weight)?;
+        }
+        Ok(())
     }
 
     /// Walk ballot `b` from its first ranking to its top choice among `receives`.
@@ -302,10 +344,8 @@ impl Ballots {
         places: u32,
     ) -> Result<(), RcvError> {
         let mut kept_total = Decimal::ZERO;
-        for b in 0..self.state.len() {
-            if self.state[b] != State::Active || self.recipient[b] as usize != w {
-                continue;
-            }
+        for &b in &self.holders[w] {
+            let b = b as usize;
             let weight = self.weight[b];
             let moving = weight.mul_down(fraction, places)?;
             kept_total = kept_total.checked_add(weight.checked_sub(moving)?)?;
