@@ -1,0 +1,118 @@
+//! The simulator: deterministic, valid, consistent, and true to the 2020 returns.
+
+use canvass_model::*;
+use canvass_sim::{SimOptions, apportion, simulate};
+use canvass_tally::{ReportOptions, Tabulator, results};
+
+fn us2020() -> Election {
+    builtin("us-2020").unwrap().unwrap()
+}
+
+fn small(seed: u64) -> SimOptions {
+    SimOptions {
+        seed,
+        scale_permille: 20,
+        ballots_per_precinct: 900,
+    }
+}
+
+#[test]
+fn apportion_adds_up_and_follows_the_weights() {
+    assert_eq!(apportion(10, &[1, 1, 1]), [4, 3, 3]);
+    assert_eq!(apportion(7, &[0, 0]), [4, 3]);
+    assert_eq!(apportion(100, &[1, 3]), [25, 75]);
+    assert_eq!(apportion(5, &[]), Vec::<u64>::new());
+}
+
+#[test]
+fn the_same_seed_gives_the_same_election() {
+    let e = us2020();
+    let a = simulate(&e, &small(7)).unwrap();
+    let b = simulate(&e, &small(7)).unwrap();
+    assert_eq!(a, b);
+    let c = simulate(&e, &small(8)).unwrap();
+    assert_ne!(a.jurisdictions, c.jurisdictions);
+}
+
+#[test]
+fn full_scale_has_about_175_000_valid_precincts() {
+    let sim = simulate(&us2020(), &SimOptions::default()).unwrap();
+    // About 175,000 precincts nationwide (158 million ballots / 900).
+    let n = sim.election.precincts.len();
+    assert!((160_000..=190_000).contains(&n), "{n} precincts");
+    assert!(
+        validate(&sim.election).is_empty(),
+        "{:?}",
+        validate(&sim.election).first()
+    );
+}
+
+#[test]
+fn full_scale_matches_the_2020_returns_and_balances() {
+    let e = us2020();
+    // Real ballot counts in larger precincts, to keep the test quick.
+    let sim = simulate(
+        &e,
+        &SimOptions {
+            ballots_per_precinct: 20_000,
+            ..SimOptions::default()
+        },
+    )
+    .unwrap();
+    assert!(
+        validate(&sim.election).is_empty(),
+        "{:?}",
+        validate(&sim.election).first()
+    );
+    let mut t = Tabulator::new(sim.election.clone());
+    for j in &sim.jurisdictions {
+        for r in &j.results {
+            t.apply(r).unwrap();
+        }
+    }
+    let r = results(&t, &ReportOptions::default());
+    let get = |id: &str| r.contests.iter().find(|c| c.id == id).unwrap();
+    // MEDSL's certified 2020 returns. Arizona's write-in: La Riva 190 + Cummings 36 +
+    // Simmons 236 + Boddie 13 + Hawkins 1,557 (a write-in there) = 2,032.
+    let az = get("president-AZ");
+    assert_eq!(
+        az.totals.0.iter().map(|(_, v)| *v).collect::<Vec<_>>(),
+        [1_672_143, 1_661_686, 51_465, 2_032]
+    );
+    let pa = get("president-PA");
+    assert_eq!(
+        pa.totals.0.iter().map(|(_, v)| *v).collect::<Vec<_>>(),
+        [3_458_229, 3_377_674, 79_380, 0]
+    );
+    // Maine: blank votes are undervotes; the unnamed write-in row (87) is the write-in.
+    let me = get("president-ME");
+    assert_eq!(me.undervotes, 8_844);
+    assert_eq!(me.totals.0.last().unwrap().1, 87);
+    // Every contest in every precinct balances, and every expected precinct reported.
+    for c in &r.contests {
+        assert!(c.flags.is_empty(), "{}: {:?}", c.id, c.flags.first());
+        assert_eq!(c.precincts_reported, c.precincts_expected, "{}", c.id);
+    }
+    // The Electoral College comes out as in 2020 wherever the state returns decide it:
+    // Biden 302 from winner-take-all states + Maine's 2 at large; Trump 227 + Nebraska's 2.
+    // The five district electors depend on the simulated districts.
+    let p = r.president.unwrap();
+    let mut by_state = std::collections::BTreeMap::new();
+    for s in &p.electoral_college.states {
+        for a in s.awards.iter().filter(|a| a.scope == "state") {
+            *by_state.entry(a.winner.clone().unwrap()).or_insert(0) += a.electoral_votes;
+        }
+    }
+    assert_eq!(by_state["Joseph R. Biden Jr. / Kamala D. Harris"], 304);
+    assert_eq!(by_state["Donald J. Trump / Michael R. Pence"], 229);
+    assert_eq!(p.electoral_votes.values().sum::<u32>(), 538);
+    // Manifests cover every ballot.
+    let manifest: u64 = sim.manifest.iter().map(|b| b.ballots).sum();
+    let ballots: u64 = sim
+        .jurisdictions
+        .iter()
+        .flat_map(|j| &j.results)
+        .map(|r| r.contests.iter().map(|c| c.ballots).max().unwrap_or(0))
+        .sum();
+    assert_eq!(manifest, ballots);
+}
