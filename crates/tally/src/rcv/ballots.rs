@@ -58,6 +58,8 @@ pub(crate) struct Ballots {
     overvote: u32,
     recipient: Vec<u32>,
     state: Vec<State>,
+    /// Each ballot's value; empty while every ballot is whole (`1`), filled at the first
+    /// surplus transfer.
     weight: Vec<Decimal>,
     retained: BTreeMap<usize, Decimal>,
     /// The ballots each candidate currently holds.
@@ -157,7 +159,7 @@ impl Ballots {
             overvote,
             recipient: vec![NONE; nb],
             state,
-            weight: vec![Decimal::ONE; nb],
+            weight: Vec::new(),
             retained: BTreeMap::new(),
             holders: vec![Vec::new(); nc],
             tally: vec![Decimal::ZERO; nc],
@@ -239,7 +241,7 @@ impl Ballots {
         final_round_surplus: bool,
         transfers: &mut BTreeMap<(usize, TransferTarget), Decimal>,
     ) -> Result<(), RcvError> {
-        let weight = self.weight[b];
+        let weight = self.weight.get(b).copied().unwrap_or(Decimal::ONE);
         let walk = if final_round_surplus {
             Walk::Inactive(Inactivity::FinalRoundSurplus)
         } else {
@@ -344,6 +346,9 @@ impl Ballots {
         places: u32,
     ) -> Result<(), RcvError> {
         let mut kept_total = Decimal::ZERO;
+        if self.weight.is_empty() {
+            self.weight = vec![Decimal::ONE; self.state.len()];
+        }
         for &b in &self.holders[w] {
             let b = b as usize;
             let weight = self.weight[b];
