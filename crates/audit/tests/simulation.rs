@@ -258,3 +258,38 @@ fn macro_wrong_outcome_confirmed_at_most_alpha() {
     assert!(macro_batch::p_value(big_u, &[0.0; 25]).unwrap() <= ALPHA);
     assert!(macro_batch::p_value(big_u, &[0.0; 24]).unwrap() > ALPHA);
 }
+
+#[test]
+fn several_contests_from_one_sample() {
+    // Universe of 20,000 ballots. Contest X is on every ballot (12,000 to 8,000); contest Y
+    // only on the 10,000 ballots of one county (6,500 to 3,500). One uniform sample serves
+    // both: Y's ballots in it are a uniform sample of Y's ballots, so Y's need is scaled by
+    // 20,000 / 10,000.
+    let x = contest(12_000, 8_000, 20_000);
+    let y = contest(6_500, 3_500, 10_000);
+    let nx = bravo::sample_sizes(&x, ALPHA, &[]).unwrap().p90;
+    let ny = bravo::sample_sizes(&y, ALPHA, &[]).unwrap().p90;
+    let n = canvass_audit::contest::combined_sample_size(&[(nx, 20_000), (ny, 10_000)], 20_000);
+    assert_eq!(n, nx.max(2 * ny));
+    // Draw n ballots with replacement; ballot i < 10,000 carries Y. Ballot votes: X's winner
+    // on ballots with i % 5 < 3, Y's winner on i % 20 < 13 (so 60% and 65%).
+    let mut rng = SplitMix64(11);
+    let trials = 200;
+    let mut both = 0;
+    for _ in 0..trials {
+        let mut tx = Sequential::new(&x, ALPHA).unwrap();
+        let mut ty = Sequential::new(&y, ALPHA).unwrap();
+        for _ in 0..n {
+            let i = rng.below(20_000);
+            tx.observe(&[if i % 5 < 3 { 0 } else { 1 }]);
+            if i < 10_000 {
+                ty.observe(&[if i % 20 < 13 { 0 } else { 1 }]);
+            }
+        }
+        if tx.confirmed() && ty.confirmed() {
+            both += 1;
+        }
+    }
+    // Each contest alone has at least a 90% chance; together at least 80% (union bound).
+    assert!(both as f64 / trials as f64 >= 0.8, "{both} of {trials}");
+}

@@ -147,3 +147,28 @@ fn python_package_thousand_ballots() {
     let draws = consistent_sample(case["seed"].as_str().unwrap(), &ids[..50], true, 60).unwrap();
     check_draws(&draws, &case["draws"], 9);
 }
+
+#[test]
+fn bravo_vote_for_two_by_hand() {
+    // Vote for 2: A 500, B 400 win; C 300 loses; 600 ballots. Assertions (A, C) with
+    // s = 500/800 = 0.625 and (B, C) with s = 400/700. Sample: A 40, B 35, C 20.
+    // T(A,C) = 1.25^40 * 0.75^20 = 1.01e2; T(B,C) = (8/7)^35 * (6/7)^20 = 5.50: the contest's
+    // risk is the larger p-value, 1 / T(B,C).
+    let c = ReportedContest::new(
+        vec![("A".into(), 500), ("B".into(), 400), ("C".into(), 300)],
+        600,
+        2,
+    )
+    .unwrap();
+    let sample = vec![
+        ("A".to_string(), 40),
+        ("B".to_string(), 35),
+        ("C".to_string(), 20),
+    ];
+    let t_bc = (8.0f64 / 7.0).powi(35) * (6.0f64 / 7.0).powi(20);
+    let p = bravo::p_value(&c, &sample).unwrap();
+    assert!((p - 1.0 / t_bc).abs() < 1e-12, "{p}");
+    // A bigger chance of finishing never needs fewer ballots.
+    let sizes = bravo::sample_sizes(&c, 0.10, &[]).unwrap();
+    assert!(sizes.p90 >= sizes.p80 && sizes.p80 >= sizes.p70 && sizes.p70 > 0);
+}
