@@ -126,8 +126,9 @@ pub fn range_root<S: NodeSource + ?Sized>(
     if start >= end {
         return Ok(EMPTY_ROOT);
     }
-    // Decompose into perfect subtrees, largest first, then fold from the right.
-    let mut parts = Vec::with_capacity(64);
+    // Decompose into aligned perfect subtrees, left to right, then fold from the right.
+    let mut parts = [EMPTY_ROOT; 128];
+    let mut count = 0usize;
     let mut pos = start;
     while pos < end {
         let remaining = end - pos;
@@ -135,13 +136,15 @@ pub fn range_root<S: NodeSource + ?Sized>(
         if pos != 0 {
             level = level.min(pos.trailing_zeros());
         }
-        // `level` is below 64 because `remaining` is non-zero.
-        parts.push(src.node(level as u8, pos >> level)?);
+        // `level` is below 64 because `remaining` is non-zero; an aligned decomposition of a
+        // 64-bit range has at most 128 pieces.
+        parts[count] = src.node(level as u8, pos >> level)?;
+        count += 1;
         pos += 1u64 << level;
     }
-    let mut acc = parts.pop().unwrap_or(EMPTY_ROOT);
-    while let Some(left) = parts.pop() {
-        acc = node_hash(&left, &acc);
+    let mut acc = parts[count - 1];
+    for left in parts[..count - 1].iter().rev() {
+        acc = node_hash(left, &acc);
     }
     Ok(acc)
 }

@@ -164,6 +164,14 @@ fn cosignature_key_id_and_message_follow_the_spec() {
         Some(format!("{:02x}{:02x}{:02x}{:02x}", id[0], id[1], id[2], id[3]).as_str())
     );
     assert_eq!(CosignatureVerifier::from_vkey(&vkey), Ok(cos.verifier()));
+    let skey = cos.to_skey();
+    assert_eq!(
+        Cosigner::from_skey(&skey).map(|c| c.to_skey()),
+        Ok(skey.clone())
+    );
+    assert!(
+        Cosigner::from_skey(&skey.replace("PRIVATE+KEY+witness", "PRIVATE+KEY+wetness")).is_err()
+    );
     // The signed message, as in the spec's example layout.
     assert_eq!(
         cosigned_message(1679315147, b"o\n1\nr\n"),

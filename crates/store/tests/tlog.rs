@@ -242,3 +242,71 @@ fn oversized_entries_and_read_only_directories_give_clear_errors() {
         assert!(matches!(err, StoreError::ReadOnly { .. }), "{err:?}");
     }
 }
+
+#[test]
+fn publish_requires_k_of_n_witnesses_and_matching_trees() {
+    use canvass_log::{Checkpoint, Cosigner, WitnessPolicy};
+    let dir = tempfile::tempdir().expect("tmp");
+    let log = Log::open(dir.path(), signer()).expect("open");
+    fill(&log, 0, 300, 100);
+    let first = log.checkpoint().expect("checkpoint");
+    fill(&log, 300, 500, 100);
+    let signed = log.sign_checkpoint().expect("sign");
+    assert_eq!(signed.checkpoint.size, 500);
+    // Not published yet.
+    assert_eq!(
+        log.published_checkpoint().expect("read"),
+        Some(first.note.clone())
+    );
+
+    let ws: Vec<Cosigner> = (0..3u8)
+        .map(|i| Cosigner::from_seed(&format!("w{i}.example"), [20 + i; 32]).expect("key"))
+        .collect();
+    let policy = WitnessPolicy {
+        witnesses: ws.iter().map(Cosigner::verifier).collect(),
+        threshold: 2,
+    };
+    let text = signed.checkpoint.to_text();
+    let mut note = signed.note.clone();
+    note.push_str(
+        &ws[0]
+            .cosign(text.as_bytes(), 1_700_000_000)
+            .expect("cosign"),
+    );
+    assert!(matches!(
+        log.publish(&note, Some(&policy)),
+        Err(StoreError::Witness(_))
+    ));
+    note.push_str(
+        &ws[1]
+            .cosign(text.as_bytes(), 1_700_000_001)
+            .expect("cosign"),
+    );
+    let cp = log.publish(&note, Some(&policy)).expect("2 of 3 cosigned");
+    assert_eq!(cp.size, 500);
+    assert_eq!(log.published_checkpoint().expect("read"), Some(note));
+
+    // Never backwards, never a root that is not the log's.
+    assert!(matches!(
+        log.publish(&first.note, None),
+        Err(StoreError::Rejected(_))
+    ));
+    let bogus = Checkpoint {
+        root: leaf_hash(b"not the root"),
+        ..signed.checkpoint.clone()
+    };
+    let bogus = signer().sign_checkpoint(&bogus).expect("sign");
+    assert!(matches!(
+        log.publish(&bogus, None),
+        Err(StoreError::Rejected(_))
+    ));
+    let ahead = Checkpoint {
+        size: 10_000,
+        ..signed.checkpoint
+    };
+    let ahead = signer().sign_checkpoint(&ahead).expect("sign");
+    assert!(matches!(
+        log.publish(&ahead, None),
+        Err(StoreError::Rejected(_))
+    ));
+}

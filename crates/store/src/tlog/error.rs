@@ -67,6 +67,12 @@ pub enum StoreError {
     /// A requested resource does not exist.
     #[error("{0} does not exist in this log")]
     NotFound(String),
+    /// A checkpoint lacks the witness cosignatures the policy requires.
+    #[error(transparent)]
+    Witness(#[from] canvass_log::cosign::PolicyError),
+    /// A checkpoint offered for publication does not match the log.
+    #[error("refusing to publish checkpoint: {0}")]
+    Rejected(String),
     /// A checkpoint or key problem.
     #[error(transparent)]
     Note(#[from] NoteError),

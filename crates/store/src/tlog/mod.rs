@@ -36,7 +36,8 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock, RwLockReadGuard};
 
 use canvass_log::tile::{MAX_ENTRY_SIZE, TILE_WIDTH, Tile, TileKind, decode_bundle};
 use canvass_log::{
-    Checkpoint, Hash, LogSigner, LogVerifier, consistency_proof, inclusion_proof, tree_root,
+    Checkpoint, Hash, LogSigner, LogVerifier, WitnessPolicy, consistency_proof, inclusion_proof,
+    tree_root,
 };
 
 pub use error::{Result, StoreError};
@@ -82,6 +83,7 @@ pub struct Log {
     recovery: Recovery,
     batches: AtomicU64,
     committed: AtomicU64,
+    synced_through: AtomicU64,
 }
 
 /// Counters since the log was opened.
@@ -235,6 +237,7 @@ impl Log {
             recovery,
             batches: AtomicU64::new(0),
             committed: AtomicU64::new(0),
+            synced_through: AtomicU64::new(0),
         };
         log.check_published(&verifier)?;
         Ok(log)
@@ -430,15 +433,25 @@ impl Log {
         Ok(first)
     }
 
-    /// Publishes a signed checkpoint for all durable entries: writes the partial tiles, syncs
-    /// the file system, then atomically replaces `<dir>/checkpoint`. Also records the durable
-    /// tile state and retires old journal segments.
+    /// Publishes a signed checkpoint for all durable entries ([`Log::sign_checkpoint`] then
+    /// [`Log::publish`] without a witness policy).
     ///
     /// # Errors
-    /// I/O errors (the previous checkpoint then stays published) or a signing error.
+    /// As for those two functions; the previous checkpoint then stays published.
     pub fn checkpoint(&self) -> Result<SignedCheckpoint> {
+        let signed = self.sign_checkpoint()?;
+        self.publish(&signed.note, None)?;
+        Ok(signed)
+    }
+
+    /// Prepares a checkpoint for all durable entries: writes the partial tiles, syncs the file
+    /// system so every tile of the tree is durable, and signs. Nothing is published yet: collect
+    /// witness cosignatures on the note if needed, then call [`Log::publish`].
+    ///
+    /// # Errors
+    /// I/O errors or a signing error.
+    pub fn sign_checkpoint(&self) -> Result<SignedCheckpoint> {
         self.check_poisoned()?;
-        let _publishing = lock(&self.publish);
         let (size, root) = {
             let edge = self.edge_read();
             edge.write_partials(&self.dir)?;
@@ -453,6 +466,7 @@ impl Log {
             (edge.size, root)
         };
         fsutil::sync_filesystem(&self.dir)?;
+        self.synced_through.fetch_max(size, Ordering::SeqCst);
         let checkpoint = Checkpoint {
             origin: self.signer.name().to_owned(),
             size,
@@ -460,10 +474,64 @@ impl Log {
             extensions: vec![],
         };
         let note = self.signer.sign_checkpoint(&checkpoint)?;
-        fsutil::write_atomic(&self.dir.join("checkpoint"), note.as_bytes(), true)?;
+        Ok(SignedCheckpoint { checkpoint, note })
+    }
 
-        // Tiles below `synced` are durable now (synced above).
-        let synced = size / TILE_WIDTH * TILE_WIDTH;
+    /// Publishes a checkpoint note signed by this log (it may carry witness cosignatures) as
+    /// `<dir>/checkpoint`. With a `policy`, at least k of its n witnesses must have cosigned.
+    /// Refuses a checkpoint whose tree is not fully on disk, whose root differs from the data,
+    /// or that is older than the one already published. Then records the durable tile state
+    /// and retires old journal segments.
+    ///
+    /// # Errors
+    /// [`StoreError::Note`] for a bad signature, [`StoreError::Witness`] when the policy is not
+    /// met, [`StoreError::Rejected`] for a checkpoint that does not match the log, I/O errors.
+    pub fn publish(&self, note: &str, policy: Option<&WitnessPolicy>) -> Result<Checkpoint> {
+        self.check_poisoned()?;
+        let _publishing = lock(&self.publish);
+        let cp = self.signer.verifier().open_checkpoint(note.as_bytes())?;
+        if let Some(p) = policy {
+            p.check(note.as_bytes())?;
+        }
+        let root = self
+            .root_at(cp.size)
+            .map_err(|e| StoreError::Rejected(e.to_string()))?;
+        if root != cp.root {
+            return Err(StoreError::Rejected(format!(
+                "checkpoint root {} at size {} differs from the log's root {root}",
+                cp.root, cp.size
+            )));
+        }
+        for t in Tile::partial_tiles(cp.size) {
+            if !self.dir.join(t.path()).exists() {
+                return Err(StoreError::Rejected(format!(
+                    "{} is not on disk: create checkpoints with sign_checkpoint",
+                    t.path()
+                )));
+            }
+        }
+        if let Some(prev) = fsutil::read_optional(&self.dir.join("checkpoint"))? {
+            let prev = self.signer.verifier().open_checkpoint(&prev)?;
+            if prev.size > cp.size {
+                return Err(StoreError::Rejected(format!(
+                    "checkpoint of size {} is older than the published one of size {}",
+                    cp.size, prev.size
+                )));
+            }
+        }
+        if self.synced_through.load(Ordering::SeqCst) < cp.size {
+            fsutil::sync_filesystem(&self.dir)?;
+            self.synced_through.fetch_max(cp.size, Ordering::SeqCst);
+        }
+        fsutil::write_atomic(&self.dir.join("checkpoint"), note.as_bytes(), true)?;
+        self.retire(cp.size)?;
+        Ok(cp)
+    }
+
+    /// Records that tiles below `durable_size` are durable and drops journal segments that are
+    /// no longer needed.
+    fn retire(&self, durable_size: u64) -> Result<()> {
+        let synced = durable_size / TILE_WIDTH * TILE_WIDTH;
         let mut st = lock(&self.state);
         if synced > st.synced {
             let new = State {
@@ -486,7 +554,7 @@ impl Log {
                 fs::remove_file(&p).map_err(|e| StoreError::io("removing old segment", &p, e))?;
             }
         }
-        Ok(SignedCheckpoint { checkpoint, note })
+        Ok(())
     }
 
     /// The latest published checkpoint note, if any.
