@@ -76,6 +76,11 @@ proptest! {
             prop_assert!(macro_batch::p_value(u, &worse).unwrap() >= p);
         }
     }
+}
+
+proptest! {
+    // Hashing in a debug build is slow; 64 cases keep the suite fast.
+    #![proptest_config(ProptestConfig::with_cases(64))]
 
     #[test]
     fn consistent_sample_ignores_unrelated_ballots(

@@ -172,3 +172,15 @@ fn bravo_vote_for_two_by_hand() {
     let sizes = bravo::sample_sizes(&c, 0.10, &[]).unwrap();
     assert!(sizes.p90 >= sizes.p80 && sizes.p80 >= sizes.p70 && sizes.p70 > 0);
 }
+
+#[test]
+fn ppeb_matches_independent_python() {
+    // The module doc's algorithm, redone independently in Python 3:
+    //   cum = list(itertools.accumulate(w)); W = cum[-1]
+    //   [bisect.bisect_right(cum, int(hashlib.sha256(f'{seed},{k}'.encode()).hexdigest(), 16) % W)
+    //    for k in range(1, 13)]
+    // with w = [700000000, 300000000, 0, 1000000000, 5], seed '01382438112797316654'.
+    let w = [700_000_000, 300_000_000, 0, 1_000_000_000, 5];
+    let draws = canvass_audit::macro_batch::ppeb_sample("01382438112797316654", &w, 12).unwrap();
+    assert_eq!(draws, [3, 3, 1, 0, 3, 0, 1, 3, 1, 3, 3, 3]);
+}
