@@ -19,7 +19,7 @@ fn contest(k: u32, uwi: bool, raw: &[RawBallot]) -> Contest {
     let mut candidates: Vec<Candidate> = (0..k)
         .map(|i| Candidate {
             name: format!("C{i}"),
-            excluded: i == 1 && k > 3,
+            excluded: i == 1 && k > 4,
             undeclared_write_in: false,
         })
         .collect();
@@ -217,5 +217,80 @@ fn hand_counted_two_round_example() {
     assert_eq!(tally(1), vec![(0, "4".into()), (1, "4".into())]);
     assert_eq!(t.rounds[1].inactive.exhausted_choices.to_string(), "1");
     assert_eq!(t.rounds[1].threshold.to_string(), "5");
+    assert_eq!(t.winners, vec![CandidateId(0)]);
+}
+
+fn ballots(spec: &[(&[u32], usize)]) -> Vec<RawBallot> {
+    let mut out = Vec::new();
+    for (ranks, copies) in spec {
+        for _ in 0..*copies {
+            out.push(
+                ranks
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &c)| (i as u32 + 1, vec![c]))
+                    .collect(),
+            );
+        }
+    }
+    out
+}
+
+/// Hare quota, hand-computed: 7 ballots, 2 seats, whole-number threshold = ceiling(7 / 2) = 4
+/// (RCTab divides with RoundingMode.UP and adds nothing); with 4 decimal places and
+/// nonIntegerWinningThreshold it is 7 / 2 = 3.5000.
+#[test]
+fn hare_quota_threshold() {
+    use canvass_tally::rcv::WinnerElectionMode;
+    let raw = ballots(&[(&[0, 1], 4), (&[1], 2), (&[2, 1], 1)]);
+    let mut rules = Rules {
+        number_of_winners: 2,
+        winner_election_mode: WinnerElectionMode::MultiWinnerAllowMultipleWinnersPerRound,
+        hare_quota: true,
+        ..Rules::default()
+    };
+    let t = tabulate(&contest(3, false, &raw), &rules).unwrap();
+    assert_eq!(t.rounds[0].threshold.to_string(), "4");
+    assert_eq!(t.rounds[0].outcomes[0].candidate, CandidateId(0));
+    assert!(t.rounds[0].outcomes[0].elected);
+    rules.non_integer_winning_threshold = true;
+    let t = tabulate(&contest(3, false, &raw), &rules).unwrap();
+    assert_eq!(t.rounds[0].threshold.to_string(), "3.5000");
+}
+
+/// Droop quota for several seats, hand-computed: 10 ballots, 2 seats: floor(10 / 3) + 1 = 4;
+/// non-integer with 4 places: 10 / 3 = 3.3333, + 0.0001 = 3.3334.
+#[test]
+fn droop_quota_threshold() {
+    use canvass_tally::rcv::WinnerElectionMode;
+    let raw = ballots(&[(&[0, 1], 5), (&[1], 3), (&[2, 1], 2)]);
+    let mut rules = Rules {
+        number_of_winners: 2,
+        winner_election_mode: WinnerElectionMode::MultiWinnerAllowMultipleWinnersPerRound,
+        ..Rules::default()
+    };
+    let t = tabulate(&contest(3, false, &raw), &rules).unwrap();
+    assert_eq!(t.rounds[0].threshold.to_string(), "4");
+    rules.non_integer_winning_threshold = true;
+    let t = tabulate(&contest(3, false, &raw), &rules).unwrap();
+    assert_eq!(t.rounds[0].threshold.to_string(), "3.3334");
+    // A has 5 and wins in round 1; surplus (5 - 3.3334) / 5 = 0.33332, rounded down to
+    // 0.3333, goes on to B from each of A's five ballots: 5 × 0.3333 = 1.6665.
+    let transfers = &t.rounds[0].outcomes[0].transfers;
+    assert_eq!(transfers[0].votes.to_string(), "1.6665");
+}
+
+/// minimumVoteThreshold, hand-computed: everyone under 2 votes goes in round 1, together.
+#[test]
+fn minimum_vote_threshold_eliminates_together() {
+    let raw = ballots(&[(&[0], 3), (&[1], 3), (&[2, 0], 1), (&[3, 1], 1)]);
+    let rules = Rules {
+        minimum_vote_threshold: 2,
+        ..Rules::default()
+    };
+    let t = tabulate(&contest(4, false, &raw), &rules).unwrap();
+    let out: Vec<u32> = t.rounds[0].outcomes.iter().map(|o| o.candidate.0).collect();
+    assert_eq!(out, vec![2, 3]);
+    // Round 2: A 4, B 4; the larger of the last two wins, tie to the earlier in config order.
     assert_eq!(t.winners, vec![CandidateId(0)]);
 }
