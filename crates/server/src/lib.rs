@@ -1,0 +1,27 @@
+//! Signed submissions and the canvass server.
+//!
+//! - [`keys`]: Ed25519 keys in the C2SP signed-note `vkey`/`skey` encodings.
+//! - [`note`]: signed documents as C2SP signed notes with a type line and canonical JSON.
+//! - [`roster`]: the authority-signed roster of jurisdiction keys, rotation and revocation.
+//! - [`submission`]: the signed submission document (see `docs/submissions.md`).
+//! - [`pipeline`]: authenticate, authorize and validate a submission, as pure functions
+//!   returning a machine-readable [`Rejection`].
+//! - [`io`]: the file edge (key files with permissions 0600, the roster, definitions).
+#![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
+
+pub mod canonical;
+pub mod error;
+pub mod io;
+pub mod keys;
+pub mod note;
+pub mod pipeline;
+pub mod rejection;
+pub mod roster;
+pub mod submission;
+
+pub use error::{IoError, KeyError, RosterError};
+pub use keys::{PublicKey, SecretKey};
+pub use pipeline::{Authenticated, Checker, History, MemoryHistory, Verdict, authenticate};
+pub use rejection::{Flag, FlagCode, RejectCode, Rejection};
+pub use roster::{KeyAction, KeyChange, KeyEntry, Roster, RosterEntry, RosterState};
+pub use submission::{Amendment, Payload, Submission};
