@@ -111,8 +111,12 @@ pub fn run(args: RcvArgs) -> ExitCode {
 /// A message naming the file and problem: unreadable or invalid config or CVR files,
 /// unknown candidates, unsupported rules, a tie that needs a person.
 pub fn count(config_path: &Path) -> Result<(Vec<DetailedReport>, RctabConfig), String> {
-    let text = std::fs::read_to_string(config_path)
-        .map_err(|e| format!("cannot read {}: {e}", config_path.display()))?;
+    let text = std::fs::read_to_string(config_path).map_err(|e| {
+        format!(
+            "cannot read {}: {e}; check the --config path",
+            config_path.display()
+        )
+    })?;
     let dir = config_path.parent().unwrap_or(Path::new("."));
     let config =
         parse_config(&text, &config_path.display().to_string(), dir).map_err(|e| e.to_string())?;
