@@ -55,6 +55,8 @@ enum Command {
     Demo(cmd::demo::DemoArgs),
     /// List, show, export and check election definitions.
     Election(cmd::election::ElectionArgs),
+    /// Inspect, prove and audit the transparency log (C2SP checkpoints and tiles).
+    Log(cmd::log::LogArgs),
     /// Tabulate a ranked-choice contest from an RCTab config; write RCTab's detailed report.
     Rcv(cmd::rcv::RcvArgs),
     /// Tabulate precinct results or cast vote records offline.
@@ -67,6 +69,7 @@ fn main() -> ExitCode {
         Command::Audit(args) => cmd::audit::run(args),
         Command::Demo(args) => cmd::demo::run(args),
         Command::Election(args) => cmd::election::run(args),
+        Command::Log(args) => cmd::log::run(args),
         Command::Rcv(args) => cmd::rcv::run(args),
         Command::Tally(args) => cmd::tally::run(args),
     }

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod demo;
 pub mod election;
+pub mod log;
 pub mod rcv;
 pub mod tally;
 
