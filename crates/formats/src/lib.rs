@@ -7,12 +7,14 @@
 
 pub mod clear_ballot;
 pub mod dominion;
+pub mod err;
 pub mod error;
 pub mod ess;
 pub mod generic_csv;
 pub mod hart;
 mod jsonscan;
 pub mod limits;
+pub mod medsl;
 pub mod nist;
 pub mod precinct_csv;
 pub mod rctab;
