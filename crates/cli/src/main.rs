@@ -55,10 +55,14 @@ enum Command {
     Demo(cmd::demo::DemoArgs),
     /// List, show, export and check election definitions.
     Election(cmd::election::ElectionArgs),
+    /// Create election keys: the authority, the log and every reporting jurisdiction.
+    Keys(cmd::keys::KeysArgs),
     /// Inspect, prove and audit the transparency log (C2SP checkpoints and tiles).
     Log(cmd::log::LogArgs),
     /// Tabulate a ranked-choice contest from an RCTab config; write RCTab's detailed report.
     Rcv(cmd::rcv::RcvArgs),
+    /// Sign and verify jurisdiction submissions.
+    Submission(cmd::submission::SubmissionArgs),
     /// Tabulate precinct results or cast vote records offline.
     Tally(cmd::tally::TallyArgs),
 }
@@ -69,8 +73,10 @@ fn main() -> ExitCode {
         Command::Audit(args) => cmd::audit::run(args),
         Command::Demo(args) => cmd::demo::run(args),
         Command::Election(args) => cmd::election::run(args),
+        Command::Keys(args) => cmd::keys::run(args),
         Command::Log(args) => cmd::log::run(args),
         Command::Rcv(args) => cmd::rcv::run(args),
+        Command::Submission(args) => cmd::submission::run(args),
         Command::Tally(args) => cmd::tally::run(args),
     }
 }

@@ -3,8 +3,10 @@
 pub mod audit;
 pub mod demo;
 pub mod election;
+pub mod keys;
 pub mod log;
 pub mod rcv;
+pub mod submission;
 pub mod tally;
 
 use std::process::ExitCode;
