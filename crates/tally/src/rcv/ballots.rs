@@ -196,7 +196,9 @@ impl Ballots {
         receives: &[bool],
         final_round_surplus: bool,
     ) -> Result<RoundCount, RcvError> {
-        let mut transfers: BTreeMap<(usize, TransferTarget), Decimal> = BTreeMap::new();
+        // Transfers by (from, to) in a dense table: `to` is a candidate, or `nc` for exhausted.
+        let nc = receives.len();
+        let mut moved = vec![Decimal::ZERO; nc * (nc + 1)];
         if self.started {
             for c in 0..receives.len() {
                 if receives[c] || self.holders[c].is_empty() {
@@ -210,7 +212,7 @@ impl Ballots {
                         c as u32,
                         receives,
                         final_round_surplus,
-                        &mut transfers,
+                        &mut moved,
                     )?;
                 }
             }
@@ -218,8 +220,21 @@ impl Ballots {
             self.started = true;
             for b in 0..self.state.len() {
                 if self.state[b] == State::Active {
-                    self.place(b, NONE, receives, final_round_surplus, &mut transfers)?;
+                    self.place(b, NONE, receives, final_round_surplus, &mut moved)?;
                 }
+            }
+        }
+        let mut transfers: BTreeMap<(usize, TransferTarget), Decimal> = BTreeMap::new();
+        for (i, votes) in moved.into_iter().enumerate() {
+            if votes.is_positive() {
+                let (from, to) = (i / (nc + 1), i % (nc + 1));
+                let to = if to == nc {
+                    TransferTarget::Exhausted
+                } else {
+                    // `to < nc`, a candidate index, which fits in u32 (checked in `new`).
+                    TransferTarget::Candidate(super::CandidateId(to as u32))
+                };
+                transfers.insert((from, to), votes);
             }
         }
         let retained = std::mem::take(&mut self.retained);
@@ -239,7 +254,7 @@ impl Ballots {
         previous: u32,
         receives: &[bool],
         final_round_surplus: bool,
-        transfers: &mut BTreeMap<(usize, TransferTarget), Decimal>,
+        moved: &mut [Decimal],
     ) -> Result<(), RcvError> {
         let weight = self.weight.get(b).copied().unwrap_or(Decimal::ONE);
         let walk = if final_round_surplus {
@@ -247,6 +262,7 @@ impl Ballots {
         } else {
             self.walk(b, receives)
         };
+        let nc = self.holders.len();
         let to = match walk {
             Walk::Select(c) => {
                 self.recipient[b] = c;
@@ -255,19 +271,17 @@ impl Ballots {
                 self.holders[c as usize].push(b as u32);
                 let t = &mut self.tally[c as usize];
                 *t = t.checked_add(weight)?;
-                TransferTarget::Candidate(super::CandidateId(c))
+                c as usize
             }
             Walk::Inactive(why) => {
                 self.recipient[b] = NONE;
                 self.state[b] = State::Inactive(why);
                 add_inactive(&mut self.inactive, why, weight)?;
-                TransferTarget::Exhausted
+                nc
             }
         };
         if previous != NONE && weight.is_positive() {
-            let t = transfers
-                .entry((previous as usize, to))
-                .or_insert(Decimal::ZERO);
+            let t = &mut moved[previous as usize * (nc + 1) + to];
             *t = t.checked_add(weight)?;
         }
         Ok(())
