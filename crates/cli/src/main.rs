@@ -61,6 +61,8 @@ enum Command {
     Log(cmd::log::LogArgs),
     /// Tabulate a ranked-choice contest from an RCTab config; write RCTab's detailed report.
     Rcv(cmd::rcv::RcvArgs),
+    /// Simulate a national election deterministically, true to the 2020 returns.
+    Simulate(cmd::simulate::SimulateArgs),
     /// Sign and verify jurisdiction submissions.
     Submission(cmd::submission::SubmissionArgs),
     /// Tabulate precinct results or cast vote records offline.
@@ -76,6 +78,7 @@ fn main() -> ExitCode {
         Command::Keys(args) => cmd::keys::run(args),
         Command::Log(args) => cmd::log::run(args),
         Command::Rcv(args) => cmd::rcv::run(args),
+        Command::Simulate(args) => cmd::simulate::run(args),
         Command::Submission(args) => cmd::submission::run(args),
         Command::Tally(args) => cmd::tally::run(args),
     }

@@ -6,6 +6,7 @@ pub mod election;
 pub mod keys;
 pub mod log;
 pub mod rcv;
+pub mod simulate;
 pub mod submission;
 pub mod tally;
 
