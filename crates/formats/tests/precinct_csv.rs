@@ -19,11 +19,30 @@ fn rows_in_any_order_group_by_precinct_portion_and_group() {
     let r = read(GOOD.as_bytes(), "good.csv").unwrap();
     assert_eq!(r.len(), 3);
     let total = &r[0];
-    assert_eq!((total.precinct.as_str(), total.counting_group), ("p1", None));
+    assert_eq!(
+        (total.precinct.as_str(), total.counting_group),
+        ("p1", None)
+    );
     let c = &total.contests[0];
     assert_eq!((c.ballots, c.overvotes, c.undervotes), (130, 0, 10));
-    let v: Vec<(&str, Option<&str>, u64)> = c.votes.iter().map(|s| (s.selection.as_str(), s.line.as_ref().map(|l| l.as_str()), s.votes)).collect();
-    assert_eq!(v, [("biden-harris", Some("DEM"), 100), ("biden-harris", Some("WFP"), 20)]);
+    let v: Vec<(&str, Option<&str>, u64)> = c
+        .votes
+        .iter()
+        .map(|s| {
+            (
+                s.selection.as_str(),
+                s.line.as_ref().map(|l| l.as_str()),
+                s.votes,
+            )
+        })
+        .collect();
+    assert_eq!(
+        v,
+        [
+            ("biden-harris", Some("DEM"), 100),
+            ("biden-harris", Some("WFP"), 20)
+        ]
+    );
     assert_eq!(r[1].counting_group, Some(CountingGroup::Mail));
     assert_eq!(r[2].portion.as_ref().map(|d| d.as_str()), Some("NY-01"));
 }
@@ -47,10 +66,18 @@ fn bad_input_names_file_line_and_field() {
     assert!(err("").contains("found an empty file"));
     let e = err(&format!("{h}p1,,,c,@ballots,,1\np1,,,c,a,,-4\n"));
     assert!(e.contains("bad.csv, line 3, field `votes`: expected a whole number of votes, 0 or more, found `-4`"), "{e}");
-    let e = err(&format!("{h}p1,,,c,@ballots,,1\np1,,,c,a,,1\np1,,,c,a,,2\n"));
-    assert!(e.contains("line 4, field `selection`") && e.contains("repeated"), "{e}");
+    let e = err(&format!(
+        "{h}p1,,,c,@ballots,,1\np1,,,c,a,,1\np1,,,c,a,,2\n"
+    ));
+    assert!(
+        e.contains("line 4, field `selection`") && e.contains("repeated"),
+        "{e}"
+    );
     let e = err(&format!("{h}p1,,,c,a,,1\n"));
-    assert!(e.contains("line 2") && e.contains("an @ballots row for contest c"), "{e}");
+    assert!(
+        e.contains("line 2") && e.contains("an @ballots row for contest c"),
+        "{e}"
+    );
     let e = err(&format!("{h}p1,,someday,c,@ballots,,1\n"));
     assert!(e.contains("field `counting_group`"), "{e}");
     let e = err(&format!("{h},,,c,@ballots,,1\n"));
@@ -60,5 +87,8 @@ fn bad_input_names_file_line_and_field() {
     let e = err(&format!("{h}p1,,,c,@ballots,,99999999999999999999\n"));
     assert!(e.contains("field `votes`"), "{e}");
     let e = err(&format!("{h}p1,,,c,@total,,1\n"));
-    assert!(e.contains("@ballots, @overvotes, @undervotes, found `@total`"), "{e}");
+    assert!(
+        e.contains("@ballots, @overvotes, @undervotes, found `@total`"),
+        "{e}"
+    );
 }
