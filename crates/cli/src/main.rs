@@ -59,6 +59,8 @@ enum Command {
     Keys(cmd::keys::KeysArgs),
     /// Inspect, prove and audit the transparency log (C2SP checkpoints and tiles).
     Log(cmd::log::LogArgs),
+    /// Run a transparency log witness (C2SP tlog-witness) or make its key.
+    Witness(cmd::witness::WitnessArgs),
     /// Tabulate a ranked-choice contest from an RCTab config; write RCTab's detailed report.
     Rcv(cmd::rcv::RcvArgs),
     /// Simulate a national election deterministically, true to the 2020 returns.
@@ -77,6 +79,7 @@ fn main() -> ExitCode {
         Command::Election(args) => cmd::election::run(args),
         Command::Keys(args) => cmd::keys::run(args),
         Command::Log(args) => cmd::log::run(args),
+        Command::Witness(args) => cmd::witness::run(args),
         Command::Rcv(args) => cmd::rcv::run(args),
         Command::Simulate(args) => cmd::simulate::run(args),
         Command::Submission(args) => cmd::submission::run(args),

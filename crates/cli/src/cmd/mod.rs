@@ -5,6 +5,7 @@ pub mod demo;
 pub mod election;
 pub mod keys;
 pub mod log;
+pub mod witness;
 pub mod rcv;
 pub mod simulate;
 pub mod submission;
