@@ -169,7 +169,7 @@ pub struct Round {
 pub struct Tabulation {
     /// Every round, in order.
     pub rounds: Vec<Round>,
-    /// Winners in the order elected (candidate order within a round).
+    /// Winners in the order elected (by candidate index within a round).
     pub winners: Vec<CandidateId>,
     /// Every ballot handed in, including undervotes.
     pub total_ballots: u64,

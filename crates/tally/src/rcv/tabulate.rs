@@ -268,7 +268,8 @@ impl<'a> Count<'a> {
             .collect();
 
         // Winners.
-        let elected = self.identify_winners(&tally, &in_count)?;
+        let mut elected = self.identify_winners(&tally, &in_count)?;
+        elected.sort();
         let mut eliminated = Vec::new();
         if !elected.is_empty() {
             for &w in &elected {
