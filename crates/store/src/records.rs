@@ -1,0 +1,97 @@
+//! The rows the [`crate::Store`] keeps: accepted submissions (amendments are new rows) and
+//! security events (rejected submissions). Both are append-only.
+
+/// An accepted submission or amendment, as logged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubmissionRecord {
+    /// Index of its entry in the transparency log; unique.
+    pub log_index: u64,
+    /// The reporting jurisdiction.
+    pub jurisdiction: String,
+    /// The jurisdiction's sequence number; unique per jurisdiction.
+    pub sequence: u64,
+    /// SHA-256 of the signed body: identifies the submission.
+    pub digest: [u8; 32],
+    /// For an amendment, the sequence number it supersedes.
+    pub supersedes: Option<u64>,
+    /// When the server accepted it, in seconds since the Unix epoch.
+    pub received_at: u64,
+    /// The signed document exactly as received.
+    pub document: Vec<u8>,
+}
+
+/// What appending a submission did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Appended {
+    /// A new row.
+    Inserted,
+    /// The same submission (same jurisdiction, sequence and digest) was already stored;
+    /// nothing changed.
+    AlreadyPresent,
+}
+
+/// A security event: a rejected submission or another refusal the monitor should see.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecurityEvent {
+    /// Assigned by the store, increasing from 1; ignored when appending.
+    pub id: u64,
+    /// When, in seconds since the Unix epoch.
+    pub at: u64,
+    /// Where the request came from (e.g. the peer IP address), if known.
+    pub source: Option<String>,
+    /// The jurisdiction the document claimed, if it could be read.
+    pub jurisdiction: Option<String>,
+    /// Machine-readable reason, e.g. `bad-signature`.
+    pub code: String,
+    /// The field concerned.
+    pub field: String,
+    /// The message given to the submitter.
+    pub message: String,
+    /// SHA-256 of the rejected request body.
+    pub digest: [u8; 32],
+}
+
+/// Errors of the relational store.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// The database engine failed (I/O, corruption, locking).
+    #[error("database {path}: {source}")]
+    Sqlite {
+        /// The database file.
+        path: String,
+        /// The cause.
+        source: rusqlite::Error,
+    },
+    /// The database was made by a newer canvass.
+    #[error(
+        "database {path} is at schema version {found}, this canvass knows up to {known}: upgrade canvass"
+    )]
+    TooNew {
+        /// The database file.
+        path: String,
+        /// Its schema version.
+        found: i64,
+        /// The newest version known here.
+        known: i64,
+    },
+    /// A different submission with the same sequence number, or the same log index, exists.
+    #[error(
+        "jurisdiction {jurisdiction} sequence {sequence} (log index {log_index}) conflicts with a stored submission: stored rows are never replaced; nothing was written"
+    )]
+    Conflict {
+        /// The jurisdiction.
+        jurisdiction: String,
+        /// The sequence number.
+        sequence: u64,
+        /// The log index.
+        log_index: u64,
+    },
+    /// A stored value that does not fit the record type.
+    #[error("database {path}: corrupt row: {reason}")]
+    Corrupt {
+        /// The database file.
+        path: String,
+        /// What is wrong.
+        reason: String,
+    },
+}
