@@ -126,7 +126,26 @@ pub fn range_root<S: NodeSource + ?Sized>(
     if start >= end {
         return Ok(EMPTY_ROOT);
     }
-    // Decompose into aligned perfect subtrees, left to right, then fold from the right.
+    let len = end - start;
+    if start == 0 || u64::from(start.trailing_zeros()) >= u64::from(64 - (len - 1).leading_zeros())
+    {
+        // Aligned start (every RFC 6962 range): the perfect subtrees are the set bits of `len`,
+        // largest first. Fold from the smallest (rightmost) without a buffer.
+        let mut bits = len;
+        let mut level = bits.trailing_zeros();
+        let mut acc = src.node(level as u8, (end - (1u64 << level)) >> level)?;
+        let mut right_start = end - (1u64 << level);
+        bits &= bits - 1;
+        while bits != 0 {
+            level = bits.trailing_zeros();
+            let left_start = right_start - (1u64 << level);
+            acc = node_hash(&src.node(level as u8, left_start >> level)?, &acc);
+            right_start = left_start;
+            bits &= bits - 1;
+        }
+        return Ok(acc);
+    }
+    // Unaligned range: decompose into aligned perfect subtrees, then fold from the right.
     let mut parts = [EMPTY_ROOT; 128];
     let mut count = 0usize;
     let mut pos = start;
