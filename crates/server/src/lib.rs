@@ -7,10 +7,13 @@
 //! - [`pipeline`]: authenticate, authorize and validate a submission, as pure functions
 //!   returning a machine-readable [`Rejection`].
 //! - [`io`]: the file edge (key files with permissions 0600, the roster, definitions).
+//! - [`app`]: the server core (validate, log, store, tabulate); [`http`]: the axum API.
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod app;
 pub mod canonical;
 pub mod error;
+pub mod http;
 pub mod io;
 pub mod keys;
 pub mod note;
@@ -19,6 +22,7 @@ pub mod rejection;
 pub mod roster;
 pub mod submission;
 
+pub use app::{Accepted, App, AppError, SubmitError};
 pub use error::{IoError, KeyError, RosterError};
 pub use keys::{PublicKey, SecretKey};
 pub use pipeline::{Authenticated, Checker, History, MemoryHistory, Verdict, authenticate};
