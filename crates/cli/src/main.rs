@@ -51,6 +51,8 @@ struct Cli {
 enum Command {
     /// Risk-limiting audits: draw samples, estimate sample sizes, measure risk.
     Audit(cmd::audit::AuditArgs),
+    /// Convert results or cast vote records between formats (NIST, vendor, MEDSL, canvass CSV).
+    Convert(cmd::convert::ConvertArgs),
     /// Run the demonstration election night.
     Demo(cmd::demo::DemoArgs),
     /// List, show, export and check election definitions.
@@ -75,6 +77,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Audit(args) => cmd::audit::run(args),
+        Command::Convert(args) => cmd::convert::run(args),
         Command::Demo(args) => cmd::demo::run(args),
         Command::Election(args) => cmd::election::run(args),
         Command::Keys(args) => cmd::keys::run(args),

@@ -192,7 +192,7 @@ fn modes_summed_without_total_and_flagged_when_inconsistent() {
     );
 
     // No definition: infer one, map onto it, tally.
-    let e = medsl::infer(&r, "zz", "test", "2024-11-05");
+    let e = medsl::infer(&r, "zz", "test", "2024-11-05").election;
     let mapped = medsl::map(&r, &e, &Aliases::default());
     assert!(mapped.unmatched.is_empty(), "{}", mapped.unmatched.report());
     let mut t = Tabulator::new(e.clone());
@@ -214,8 +214,20 @@ fn modes_summed_without_total_and_flagged_when_inconsistent() {
 #[test]
 fn dc_without_a_definition_tallies_to_the_same_totals() {
     let r = read(DC);
-    let e = medsl::infer(&r, "dc-2024", "DC 2024 general", "2024-11-05");
-    let mapped = medsl::map(&r, &e, &Aliases::default());
+    let inferred = medsl::infer(&r, "dc-2024", "DC 2024 general", "2024-11-05");
+    let e = inferred.election;
+    // Ward 6 ANC single-member districts where no one filed (write-ins only) are left out.
+    assert!(!inferred.left_out.is_empty());
+    let aliases = Aliases {
+        ignore_contests: inferred.left_out.clone(),
+        ..Aliases::default()
+    };
+    let problems = canvass_model::validate(&e);
+    assert!(
+        problems.is_empty(),
+        "the inferred definition is valid: {problems:?}"
+    );
+    let mapped = medsl::map(&r, &e, &aliases);
     assert!(mapped.unmatched.is_empty(), "{}", mapped.unmatched.report());
     let mut t = Tabulator::new(e.clone());
     for p in &mapped.results {
@@ -242,7 +254,10 @@ fn dc_without_a_definition_tallies_to_the_same_totals() {
     assert_eq!(get("KAMALA D HARRIS"), Some(294_185));
     assert_eq!(get("Write-in"), Some(7_830));
     assert_eq!((pres.overvotes, pres.undervotes), (460, 2_075));
-    assert_eq!(res.contests.len(), r.contests.len());
+    assert_eq!(
+        res.contests.len() + inferred.left_out.len(),
+        r.contests.len()
+    );
 }
 
 #[test]

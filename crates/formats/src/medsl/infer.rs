@@ -27,16 +27,46 @@ pub(super) fn slug(s: &str) -> String {
     if out.is_empty() { "x".into() } else { out }
 }
 
+/// The state as the built-in 2024 definition has it (real electoral votes and seats), or
+/// else an area with no electors.
+fn known_state(postal: &str, fips: String) -> State {
+    let known = canvass_model::builtin("us-2024")
+        .and_then(Result::ok)
+        .and_then(|e| e.states.into_iter().find(|s| s.postal.as_str() == postal));
+    known.unwrap_or_else(|| State {
+        postal: StateId::new(postal),
+        name: postal.to_string(),
+        fips,
+        kind: StateKind::Territory,
+        electoral_votes: 0,
+        allocation: Allocation::None,
+        house_seats: 0,
+        recount: None,
+    })
+}
+
+/// An election inferred from returns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Inferred {
+    /// The definition.
+    pub election: Election,
+    /// Labels of contests left out because no candidate was on the ballot (write-ins
+    /// only: a definition needs a choosable selection). Pass them as `ignore_contests`.
+    pub left_out: Vec<String>,
+}
+
 /// Builds an election from returns alone: one state per `state_po`, one county per
 /// `county_fips`, one precinct per (county, precinct) with id `<county_fips>-<precinct>`,
 /// one contest per office and district (id from its label, plurality, vote for
 /// `magnitude`), one candidate per name (id `<contest id>.<name>`), and a generic
-/// write-in where the returns have write-in rows. Every office is `other`: the returns do
+/// write-in where the returns have write-in rows. A contest with no candidate is left
+/// out and listed in [`Inferred::left_out`]. Every office is `other`: the returns do
 /// not say which contests elect electors or seats, and canvass does not guess. Names
-/// are as in the file; electoral votes and seats are unknown (0), as the notes say.
+/// are as in the file; a state's facts (electoral votes, seats) come from the built-in
+/// 2024 definition.
 ///
 /// Map the same returns onto the result with [`super::map`] and empty aliases.
-pub fn infer(r: &Returns, id: &str, name: &str, date: &str) -> Election {
+pub fn infer(r: &Returns, id: &str, name: &str, date: &str) -> Inferred {
     let mut states: BTreeMap<String, String> = BTreeMap::new();
     let mut counties: BTreeMap<String, (String, String)> = BTreeMap::new();
     let mut precincts = Vec::new();
@@ -76,7 +106,12 @@ pub fn infer(r: &Returns, id: &str, name: &str, date: &str) -> Election {
     let mut candidates = Vec::new();
     let mut contests = Vec::new();
     let mut seen_ids: BTreeMap<String, usize> = BTreeMap::new();
+    let mut left_out = Vec::new();
     for (ci, rc) in r.contests.iter().enumerate() {
+        if rc.candidates.is_empty() {
+            left_out.push(rc.label());
+            continue;
+        }
         let mut cid = slug(&rc.label());
         let n = seen_ids.entry(cid.clone()).or_insert(0);
         *n += 1;
@@ -142,43 +177,37 @@ pub fn infer(r: &Returns, id: &str, name: &str, date: &str) -> Election {
             special: rc.special,
             vote_for: rc
                 .magnitude
-                .min(u32::try_from(selections.len()).unwrap_or(u32::MAX))
+                .min(u32::try_from(rc.candidates.len()).unwrap_or(u32::MAX))
                 .max(1),
             rule: Rule::Plurality,
             selections,
         });
     }
-    Election {
+    let mut notes = vec![format!(
+        "inferred from a returns file by canvass: {} contests, {} precincts; every office is `other`",
+        contests.len(),
+        precincts.len()
+    )];
+    if !left_out.is_empty() {
+        notes.push(format!(
+            "left out, with no candidate on the ballot (write-ins only): {}",
+            left_out.join("; ")
+        ));
+    }
+    let election = Election {
         election: ElectionInfo {
             id: ElectionId::new(id),
             name: name.into(),
             date: date.into(),
             electoral_votes_total: None,
-            notes: vec![format!(
-                "inferred from a returns file by canvass: {} contests, {} precincts; every office is `other`, and electoral votes and seats are unknown",
-                contests.len(),
-                precincts.len()
-            )],
+            notes,
         },
         parties: parties.into_values().collect(),
         candidates,
         tickets: Vec::new(),
         states: states
             .into_iter()
-            .map(|(postal, fips)| State {
-                name: postal.clone(),
-                kind: if postal == "DC" {
-                    StateKind::FederalDistrict
-                } else {
-                    StateKind::State
-                },
-                postal: StateId::new(postal),
-                fips,
-                electoral_votes: 0,
-                allocation: Allocation::None,
-                house_seats: 0,
-                recount: None,
-            })
+            .map(|(postal, fips)| known_state(&postal, fips))
             .collect(),
         counties: counties
             .into_iter()
@@ -194,7 +223,8 @@ pub fn infer(r: &Returns, id: &str, name: &str, date: &str) -> Election {
         jurisdictions: Vec::new(),
         contests,
         chambers: Default::default(),
-    }
+    };
+    Inferred { election, left_out }
 }
 
 #[cfg(test)]

@@ -43,7 +43,7 @@ mod infer;
 mod map;
 mod read;
 
-pub use infer::infer;
+pub use infer::{Inferred, infer};
 pub use map::{Aliases, Mapped, Unmatched, map};
 pub use read::{pseudo_kind, read};
 
