@@ -48,9 +48,15 @@ pub const HEADER: [&str; 7] = [
 
 type Key = (String, String, String);
 
+/// One selection row as read: selection, line, votes, file line.
+type Row = (String, String, u64, u64);
+
+/// A contest's counts while its rows are read: ballots, overvotes, undervotes, rows.
+type ContestRows = (Option<u64>, u64, u64, Vec<Row>);
+
 #[derive(Default)]
 struct Building {
-    contests: BTreeMap<String, (Option<u64>, u64, u64, Vec<(String, String, u64, u64)>)>,
+    contests: BTreeMap<String, ContestRows>,
 }
 
 fn invalid(file: &str, line: u64, field: &str, expected: String) -> FormatError {
