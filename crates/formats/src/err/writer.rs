@@ -76,7 +76,8 @@ fn unit(id: &str, kind: &str, name: &str, canvass_id: &str, composing: &[String]
 /// county, district and precinct when `r` carries those levels (see
 /// [`canvass_tally::ReportOptions`]). `Format` is `precinct-level` when precinct totals
 /// are present, else `summary-contest`. `Status` is `unofficial-complete` when every
-/// contest is complete, else `unofficial-partial`.
+/// contest is complete, else `unofficial-partial`. Contests of `r` that `e` does not
+/// define are left out, and a selection `r` has no count for is written as 0.
 pub fn to_json(e: &Election, r: &Results, opts: &ErrOptions) -> Value {
     // Precinct-level units: a precinct of the definition, or a county reported whole.
     let precinct_ids: BTreeSet<&str> = e.precincts.iter().map(|p| p.id.as_str()).collect();
@@ -328,7 +329,7 @@ fn contest(
                 .iter()
                 .map(|(gpu, votes, _, _)| {
                     json!({"@type": "ElectionResults.VoteCounts", "GpUnitId": gpu,
-                           "Type": "total", "Count": votes[si]})
+                           "Type": "total", "Count": votes.get(si).copied().unwrap_or(0)})
                 })
                 .collect();
             let id = format!("sel-{}.{}", c.id, s.id);
