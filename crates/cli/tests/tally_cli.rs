@@ -100,6 +100,32 @@ fn delaware_2020_adds_up() {
 }
 
 #[test]
+fn nist_output_carries_the_same_counts() {
+    let p = temp("de-nist.csv", &delaware());
+    let (code, out, err) = canvass(&[
+        "tally",
+        "--election",
+        "us-2020",
+        "--input",
+        p.to_str().unwrap(),
+        "--nist",
+        "--generated-date",
+        "2020-11-04T02:00:00Z",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["@type"], "ElectionResults.ElectionReport");
+    assert_eq!(v["GeneratedDate"], "2020-11-04T02:00:00Z");
+    // Biden's statewide count in Delaware appears as a VoteCounts entry: 296,268.
+    let text = out.replace(char::is_whitespace, "");
+    assert!(
+        text.contains("\"Count\":296268"),
+        "no statewide Biden count in {}",
+        &out[..out.len().min(2000)]
+    );
+}
+
+#[test]
 fn bad_inputs_fail_with_the_reason() {
     let p = temp(
         "bad.csv",

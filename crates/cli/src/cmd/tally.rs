@@ -56,11 +56,20 @@ pub struct TallyArgs {
     #[arg(long)]
     allow_unmatched: bool,
     /// Print the canonical results JSON (see docs/results-json.md).
-    #[arg(long, conflicts_with = "csv")]
+    #[arg(long, conflicts_with_all = ["csv", "nist"])]
     json: bool,
     /// Print results as CSV, one row per contest and selection.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "nist")]
     csv: bool,
+    /// Print results as NIST SP 1500-100 v2 Election Results Reporting JSON.
+    #[arg(long)]
+    nist: bool,
+    /// The NIST report's `GeneratedDate` (default: now, in UTC).
+    #[arg(long, requires = "nist")]
+    generated_date: Option<String>,
+    /// The NIST report's `Issuer`.
+    #[arg(long, requires = "nist", default_value = "canvass")]
+    issuer: String,
     /// No progress bar.
     #[arg(long, short)]
     quiet: bool,
@@ -196,6 +205,15 @@ pub fn run(args: TallyArgs) -> ExitCode {
         out!("{}", to_csv(&res));
         return ExitCode::SUCCESS;
     }
+    if args.nist {
+        let opts = canvass_formats::err::ErrOptions {
+            issuer: args.issuer.clone(),
+            issuer_abbreviation: args.issuer.clone(),
+            generated_date: args.generated_date.clone().unwrap_or_else(now_utc),
+            ..Default::default()
+        };
+        return print_json(&canvass_formats::err::to_json(t.election(), &res, &opts));
+    }
     let shown = res
         .contests
         .iter()
@@ -260,4 +278,28 @@ pub fn run(args: TallyArgs) -> ExitCode {
         }
     }
     ExitCode::SUCCESS
+}
+
+/// The current time as ISO 8601 UTC, e.g. `2026-11-04T02:00:00Z`.
+fn now_utc() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60
+    )
 }
