@@ -119,7 +119,7 @@ pub fn run(args: DemoArgs) -> ExitCode {
         {
             if called.insert(c.id.clone()) {
                 let mut shares: Vec<_> = c.selections.iter().collect();
-                shares.sort_by(|a, b| b.votes.cmp(&a.votes));
+                shares.sort_by_key(|s| std::cmp::Reverse(s.votes));
                 let pct: Vec<String> = shares
                     .iter()
                     .take(2)
