@@ -39,11 +39,34 @@ use crate::nist::json::parse_value;
 use crate::source::{Key, ReadStats, Sink, SourceOptions};
 
 /// A number that some exports write as a string.
-#[derive(Debug, Deserialize, Clone)]
-#[serde(untagged)]
+#[derive(Debug, Clone)]
 enum NumOrText {
     Num(u64),
     Text(String),
+}
+
+impl<'de> Deserialize<'de> for NumOrText {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = NumOrText;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a whole number or a string")
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> std::result::Result<NumOrText, E> {
+                Ok(NumOrText::Num(v))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> std::result::Result<NumOrText, E> {
+                u64::try_from(v)
+                    .map(NumOrText::Num)
+                    .map_err(|_| E::custom(format!("a non-negative id, found {v}")))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<NumOrText, E> {
+                Ok(NumOrText::Text(v.to_string()))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 impl NumOrText {

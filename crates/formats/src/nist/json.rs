@@ -4,7 +4,7 @@
 //! `CVR` in the file the read is one pass; otherwise (RCTab writes `CVR` first) the file is
 //! read twice: once for the definitions, skipping CVRs without keeping them, once for CVRs.
 
-use serde::de::DeserializeOwned;
+use serde::Deserialize;
 
 use super::{Definitions, RawCvr, RawElection, RawNamed};
 use crate::error::{FormatError, Location, Result};
@@ -12,11 +12,11 @@ use crate::jsonscan::JsonScanner;
 use crate::source::{Input, ReadStats, Sink, SourceOptions};
 
 /// Parses one JSON value, naming the JSON path of the first bad field on error.
-pub(crate) fn parse_value<T: DeserializeOwned>(
+pub(crate) fn parse_value<'a, T: Deserialize<'a>>(
     file: &str,
     location: Location,
     top_field: &str,
-    bytes: &[u8],
+    bytes: &'a [u8],
 ) -> Result<T> {
     match serde_json::from_slice::<T>(bytes) {
         Ok(v) => Ok(v),

@@ -25,6 +25,7 @@ pub mod json;
 pub mod writer;
 pub mod xml;
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use canvass_model::{CastVoteRecord, Choice, CvrContest, CvrMark};
@@ -37,7 +38,7 @@ use crate::source::SourceOptions;
 /// One `CVR` element as exported (only the fields canvass reads).
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-pub(crate) struct RawCvr {
+pub(crate) struct RawCvr<'a> {
     #[serde(rename = "UniqueId")]
     pub unique_id: Option<String>,
     #[serde(rename = "BallotPrePrintedId")]
@@ -50,54 +51,54 @@ pub(crate) struct RawCvr {
     pub batch_id: Option<String>,
     #[serde(rename = "CreatingDeviceId")]
     pub creating_device_id: Option<String>,
-    #[serde(rename = "CurrentSnapshotId")]
-    pub current_snapshot_id: Option<String>,
-    #[serde(rename = "CVRSnapshot")]
-    pub snapshots: Vec<RawSnapshot>,
+    #[serde(rename = "CurrentSnapshotId", borrow)]
+    pub current_snapshot_id: Option<Cow<'a, str>>,
+    #[serde(rename = "CVRSnapshot", borrow)]
+    pub snapshots: Vec<RawSnapshot<'a>>,
 }
 
 /// A `CVRSnapshot`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-pub(crate) struct RawSnapshot {
-    #[serde(rename = "@id")]
-    pub id: String,
-    #[serde(rename = "CVRContest")]
-    pub contests: Vec<RawCvrContest>,
+pub(crate) struct RawSnapshot<'a> {
+    #[serde(rename = "@id", borrow)]
+    pub id: Cow<'a, str>,
+    #[serde(rename = "CVRContest", borrow)]
+    pub contests: Vec<RawCvrContest<'a>>,
 }
 
 /// A `CVRContest`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-pub(crate) struct RawCvrContest {
-    #[serde(rename = "ContestId")]
-    pub contest_id: String,
-    #[serde(rename = "CVRContestSelection")]
-    pub selections: Vec<RawSelection>,
+pub(crate) struct RawCvrContest<'a> {
+    #[serde(rename = "ContestId", borrow)]
+    pub contest_id: Cow<'a, str>,
+    #[serde(rename = "CVRContestSelection", borrow)]
+    pub selections: Vec<RawSelection<'a>>,
 }
 
 /// A `CVRContestSelection`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-pub(crate) struct RawSelection {
-    #[serde(rename = "ContestSelectionId")]
-    pub contest_selection_id: Option<String>,
+pub(crate) struct RawSelection<'a> {
+    #[serde(rename = "ContestSelectionId", borrow)]
+    pub contest_selection_id: Option<Cow<'a, str>>,
     #[serde(rename = "Rank")]
     pub rank: Option<u64>,
-    #[serde(rename = "Status")]
-    pub status: Vec<String>,
-    #[serde(rename = "SelectionPosition")]
-    pub positions: Vec<RawPosition>,
+    #[serde(rename = "Status", borrow)]
+    pub status: Vec<Cow<'a, str>>,
+    #[serde(rename = "SelectionPosition", borrow)]
+    pub positions: Vec<RawPosition<'a>>,
 }
 
 /// A `SelectionPosition`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-pub(crate) struct RawPosition {
-    #[serde(rename = "HasIndication")]
-    pub has_indication: Option<String>,
-    #[serde(rename = "IsAllocable")]
-    pub is_allocable: Option<String>,
+pub(crate) struct RawPosition<'a> {
+    #[serde(rename = "HasIndication", borrow)]
+    pub has_indication: Option<Cow<'a, str>>,
+    #[serde(rename = "IsAllocable", borrow)]
+    pub is_allocable: Option<Cow<'a, str>>,
     #[serde(rename = "Rank")]
     pub rank: Option<u64>,
     #[serde(rename = "CVRWriteIn")]
@@ -240,7 +241,7 @@ impl Definitions {
         file: &str,
         location: Location,
         index: u64,
-        cvr: RawCvr,
+        cvr: RawCvr<'_>,
         options: &SourceOptions,
     ) -> Result<Option<CastVoteRecord>> {
         let bad = |field: &str, expected: String| {
@@ -252,7 +253,7 @@ impl Definitions {
             .unwrap_or_else(|| format!("{}({index})", short_name(file)));
         let precinct = match cvr.ballot_style_unit_id {
             None => None,
-            Some(g) => match self.gp_units.get(&g) {
+            Some(g) => match self.gp_units.get(g.as_str()) {
                 Some(name) => Some(name.clone()),
                 None => {
                     return Err(bad(
@@ -276,7 +277,7 @@ impl Definitions {
         };
         let mut contests = Vec::new();
         for c in snapshot.contests {
-            let Some(name) = self.contests.get(&c.contest_id) else {
+            let Some(name) = self.contests.get(c.contest_id.as_ref()) else {
                 return Err(bad(
                     "CVRContest.ContestId",
                     format!("a Contest defined in Election; `{}` is not", c.contest_id),
@@ -292,7 +293,11 @@ impl Definitions {
                 }
                 let base = match &sel.contest_selection_id {
                     Some(sid) => {
-                        match self.selections.get(&c.contest_id).and_then(|m| m.get(sid)) {
+                        match self
+                            .selections
+                            .get(c.contest_id.as_ref())
+                            .and_then(|m| m.get(sid.as_ref()))
+                        {
                             Some(SelectionMeaning::Choice(ch)) => Some(ch.clone()),
                             None => {
                                 return Err(bad(

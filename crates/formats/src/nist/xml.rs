@@ -3,6 +3,7 @@
 //! Element names are matched by local name, so any namespace prefix (`cdf:`) works. As with
 //! JSON, a second pass is made when `Election` follows the CVRs.
 
+use std::borrow::Cow;
 use std::io::BufReader;
 
 use super::{
@@ -35,7 +36,7 @@ fn number(file: &str, loc: &Location, el: &Element, name: &str) -> Result<Option
     }
 }
 
-fn raw_cvr(file: &str, loc: &Location, el: &Element) -> Result<RawCvr> {
+fn raw_cvr(file: &str, loc: &Location, el: &Element) -> Result<RawCvr<'static>> {
     let mut snapshots = Vec::new();
     for s in el.children("CVRSnapshot") {
         let mut contests = Vec::new();
@@ -45,29 +46,29 @@ fn raw_cvr(file: &str, loc: &Location, el: &Element) -> Result<RawCvr> {
                 let mut positions = Vec::new();
                 for p in sel.children("SelectionPosition") {
                     positions.push(RawPosition {
-                        has_indication: text(p, "HasIndication"),
-                        is_allocable: text(p, "IsAllocable"),
+                        has_indication: text(p, "HasIndication").map(Cow::Owned),
+                        is_allocable: text(p, "IsAllocable").map(Cow::Owned),
                         rank: number(file, loc, p, "Rank")?,
                         write_in: p.child("CVRWriteIn").map(|_| serde::de::IgnoredAny),
                     });
                 }
                 selections.push(RawSelection {
-                    contest_selection_id: text(sel, "ContestSelectionId"),
+                    contest_selection_id: text(sel, "ContestSelectionId").map(Cow::Owned),
                     rank: number(file, loc, sel, "Rank")?,
                     status: sel
                         .children("Status")
-                        .map(|s| s.text.trim().to_string())
+                        .map(|s| Cow::Owned(s.text.trim().to_string()))
                         .collect(),
                     positions,
                 });
             }
             contests.push(RawCvrContest {
-                contest_id: text(c, "ContestId").unwrap_or_default(),
+                contest_id: Cow::Owned(text(c, "ContestId").unwrap_or_default()),
                 selections,
             });
         }
         snapshots.push(RawSnapshot {
-            id: object_id(s),
+            id: Cow::Owned(object_id(s)),
             contests,
         });
     }
@@ -78,7 +79,7 @@ fn raw_cvr(file: &str, loc: &Location, el: &Element) -> Result<RawCvr> {
         ballot_style_unit_id: text(el, "BallotStyleUnitId"),
         batch_id: text(el, "BatchId"),
         creating_device_id: text(el, "CreatingDeviceId"),
-        current_snapshot_id: text(el, "CurrentSnapshotId"),
+        current_snapshot_id: text(el, "CurrentSnapshotId").map(Cow::Owned),
         snapshots,
     })
 }

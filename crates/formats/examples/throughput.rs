@@ -1,0 +1,87 @@
+//! Reader throughput per CPU-second (not wall-clock), for machines shared with other work.
+//!
+//! Run: `cargo run --release -p canvass-formats --example throughput`
+//! Reads the process's user+system CPU time from `/proc/self/stat` (Linux) around each read.
+
+use canvass_formats::dominion::read_export;
+use canvass_formats::{Input, ReadStats, SourceOptions};
+
+#[path = "../benches/synth/mod.rs"]
+mod synth;
+
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after = stat.rsplit(')').next().unwrap_or("");
+    let f: Vec<&str> = after.split_whitespace().collect();
+    // Fields 14 and 15 (utime, stime) are at 11 and 12 after the `)`; ticks are 1/100 s.
+    let t = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    (t(11) + t(12)) / 100.0
+}
+
+fn measure(name: &str, unit: &str, amount: f64, reps: u32, mut f: impl FnMut()) {
+    let c0 = cpu_seconds();
+    let w0 = std::time::Instant::now();
+    for _ in 0..reps {
+        f();
+    }
+    let cpu = cpu_seconds() - c0;
+    let wall = w0.elapsed().as_secs_f64();
+    let total = amount * f64::from(reps);
+    println!(
+        "{name}: {:.0} {unit}/CPU-second ({:.0} {unit}/wall-second; {reps} reps, {cpu:.2} CPU s)",
+        total / cpu.max(0.01),
+        total / wall
+    );
+}
+
+fn main() {
+    let nist = synth::nist_json(60_000);
+    let mb = nist.len() as f64 / 1e6;
+    let input = Input::Bytes {
+        name: "synthetic.json".into(),
+        bytes: nist,
+    };
+    measure("NIST CVR JSON", "MB", mb, 5, || {
+        canvass_formats::nist::json::read(&input, &SourceOptions::default(), &mut |_| Ok(()))
+            .unwrap();
+    });
+
+    let dom = synth::dominion_json(60_000);
+    let manifests = synth::dominion_manifests();
+    measure(
+        "Dominion CvrExport JSON",
+        "MB",
+        dom.len() as f64 / 1e6,
+        5,
+        || {
+            let mut stats = ReadStats::default();
+            read_export(
+                &dom[..],
+                "CvrExport.json",
+                &manifests,
+                &SourceOptions::default(),
+                &mut |_| Ok(()),
+                &mut stats,
+            )
+            .unwrap();
+        },
+    );
+
+    let rows = 100_000u32;
+    let xlsx = synth::ess_xlsx(rows);
+    let options = SourceOptions {
+        first_vote_column: Some(4),
+        first_vote_row: Some(2),
+        id_column: Some(1),
+        ..SourceOptions::default()
+    };
+    measure("ES&S xlsx", "rows", f64::from(rows), 3, || {
+        canvass_formats::ess::read_xlsx_from(
+            std::io::Cursor::new(&xlsx[..]),
+            "synthetic.xlsx",
+            &options,
+            &mut |_| Ok(()),
+        )
+        .unwrap();
+    });
+}
