@@ -84,7 +84,8 @@ fn ess_csv_portland_2015() {
     spec.provider = canvass_formats::Provider::EssCsv;
     let csv = canvass_formats::read_source_to_vec(&spec).unwrap();
     c.check_round1(&csv);
-    let ids = |rs: &[canvass_model::CastVoteRecord]| rs.iter().map(|r| r.id.clone()).collect::<Vec<_>>();
+    let ids =
+        |rs: &[canvass_model::CastVoteRecord]| rs.iter().map(|r| r.id.clone()).collect::<Vec<_>>();
     assert_eq!(csv.len(), xlsx.len());
     for (a, b) in csv.iter().zip(&xlsx) {
         assert_eq!(a.contests, b.contests, "ballot {}", a.id);
@@ -105,10 +106,17 @@ fn hart_zip_archive_equals_folder() {
     std::fs::create_dir_all(&dir).unwrap();
     let zip_path = dir.join("CVRArchive_18_17_0_1.zip");
     let mut zw = zip::ZipWriter::new(std::fs::File::create(&zip_path).unwrap());
-    let mut names: Vec<_> = std::fs::read_dir(&src).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut names: Vec<_> = std::fs::read_dir(&src)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     names.sort();
     for p in &names {
-        zw.start_file(p.file_name().unwrap().to_string_lossy(), zip::write::SimpleFileOptions::default()).unwrap();
+        zw.start_file(
+            p.file_name().unwrap().to_string_lossy(),
+            zip::write::SimpleFileOptions::default(),
+        )
+        .unwrap();
         std::io::Write::write_all(&mut zw, &std::fs::read(p).unwrap()).unwrap();
     }
     zw.finish().unwrap();

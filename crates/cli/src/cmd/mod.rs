@@ -6,11 +6,11 @@ pub mod demo;
 pub mod election;
 pub mod keys;
 pub mod log;
-pub mod witness;
 pub mod rcv;
 pub mod simulate;
 pub mod submission;
 pub mod tally;
+pub mod witness;
 
 use std::process::ExitCode;
 
