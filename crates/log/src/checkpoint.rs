@@ -121,44 +121,21 @@ impl LogSigner {
     /// # Errors
     /// [`NoteError::BadKey`] if the text is malformed or the key id does not match.
     pub fn from_skey(skey: &str) -> Result<Self, NoteError> {
-        let bad = |reason: &str| NoteError::BadKey {
-            what: "signer",
-            reason: reason.to_owned(),
-        };
-        let rest = skey
-            .trim()
-            .strip_prefix("PRIVATE+KEY+")
-            .ok_or_else(|| bad("does not start with PRIVATE+KEY+"))?;
-        let mut parts = rest.splitn(3, '+');
-        let (name, id_hex, data) = match (parts.next(), parts.next(), parts.next()) {
-            (Some(n), Some(i), Some(d)) => (n, i, d),
-            _ => return Err(bad("expected PRIVATE+KEY+<name>+<id>+<key>")),
-        };
-        let bytes = STANDARD
-            .decode(data)
-            .map_err(|_| bad("key is not base64"))?;
-        let seed: [u8; 32] = match bytes.split_first() {
-            Some((&ALG_ED25519, seed)) => seed
-                .try_into()
-                .map_err(|_| bad("ed25519 seed is not 32 bytes"))?,
-            _ => return Err(bad("not an ed25519 (type 0x01) key")),
-        };
+        let (name, id_hex, seed) = parse_skey(
+            skey,
+            "signer",
+            ALG_ED25519,
+            "ed25519 seed",
+            "an ed25519 (type 0x01)",
+        )?;
         let signer = Self::from_seed(name, seed)?;
-        if id_hex.len() != 8 || u32::from_str_radix(id_hex, 16).ok() != Some(signer.id) {
-            return Err(bad("key id does not match the key"));
-        }
+        check_key_id("signer", id_hex, signer.id)?;
         Ok(signer)
     }
 
     /// The signer key text, `PRIVATE+KEY+<name>+<id>+<base64>`; keep it secret.
     pub fn to_skey(&self) -> String {
-        let data = [&[ALG_ED25519], self.key.to_bytes().as_slice()].concat();
-        format!(
-            "PRIVATE+KEY+{}+{:08x}+{}",
-            self.name,
-            self.id,
-            STANDARD.encode(data)
-        )
+        format_skey(&self.name, self.id, ALG_ED25519, &self.key)
     }
 
     /// Key name.
@@ -401,6 +378,54 @@ impl Checkpoint {
             extensions,
         })
     }
+}
+
+/// Splits a `PRIVATE+KEY+<name>+<id>+base64(alg || seed)` key into its name, id text and
+/// seed. `what` names the key in errors; `seed_word` and `kind` describe the expected type.
+pub(crate) fn parse_skey<'a>(
+    skey: &'a str,
+    what: &'static str,
+    alg: u8,
+    seed_word: &str,
+    kind: &str,
+) -> Result<(&'a str, &'a str, [u8; 32]), NoteError> {
+    let bad = |reason: String| NoteError::BadKey { what, reason };
+    let rest = skey
+        .trim()
+        .strip_prefix("PRIVATE+KEY+")
+        .ok_or_else(|| bad("does not start with PRIVATE+KEY+".into()))?;
+    let mut parts = rest.splitn(3, '+');
+    let (name, id_hex, data) = match (parts.next(), parts.next(), parts.next()) {
+        (Some(n), Some(i), Some(d)) => (n, i, d),
+        _ => return Err(bad("expected PRIVATE+KEY+<name>+<id>+<key>".into())),
+    };
+    let bytes = STANDARD
+        .decode(data)
+        .map_err(|_| bad("key is not base64".into()))?;
+    let seed: [u8; 32] = match bytes.split_first() {
+        Some((&a, seed)) if a == alg => seed
+            .try_into()
+            .map_err(|_| bad(format!("{seed_word} is not 32 bytes")))?,
+        _ => return Err(bad(format!("not {kind} key"))),
+    };
+    Ok((name, id_hex, seed))
+}
+
+/// Checks a key's id text against the id computed from the key.
+pub(crate) fn check_key_id(what: &'static str, id_hex: &str, id: u32) -> Result<(), NoteError> {
+    if id_hex.len() != 8 || u32::from_str_radix(id_hex, 16).ok() != Some(id) {
+        return Err(NoteError::BadKey {
+            what,
+            reason: "key id does not match the key".into(),
+        });
+    }
+    Ok(())
+}
+
+/// The `PRIVATE+KEY+<name>+<id>+base64(alg || seed)` text of a key.
+pub(crate) fn format_skey(name: &str, id: u32, alg: u8, key: &SigningKey) -> String {
+    let data = [&[alg], key.to_bytes().as_slice()].concat();
+    format!("PRIVATE+KEY+{name}+{id:08x}+{}", STANDARD.encode(data))
 }
 
 #[cfg(test)]

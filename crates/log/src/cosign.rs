@@ -17,7 +17,7 @@ use base64::engine::general_purpose::STANDARD;
 use ed25519_dalek::{Signer as _, SigningKey, VerifyingKey};
 use signed_note::{Note, VerifierList};
 
-use crate::checkpoint::{NoteError, key_id, parse_vkey};
+use crate::checkpoint::{NoteError, check_key_id, format_skey, key_id, parse_skey, parse_vkey};
 
 /// Signature type byte for Ed25519 cosignatures (`cosignature/v1`).
 pub const ALG_COSIGNATURE_V1: u8 = 0x04;
@@ -74,44 +74,21 @@ impl Cosigner {
     /// # Errors
     /// [`NoteError::BadKey`] if malformed or the key id does not match.
     pub fn from_skey(skey: &str) -> Result<Self, NoteError> {
-        let bad = |reason: &str| NoteError::BadKey {
-            what: "cosigner",
-            reason: reason.to_owned(),
-        };
-        let rest = skey
-            .trim()
-            .strip_prefix("PRIVATE+KEY+")
-            .ok_or_else(|| bad("does not start with PRIVATE+KEY+"))?;
-        let mut parts = rest.splitn(3, '+');
-        let (name, id_hex, data) = match (parts.next(), parts.next(), parts.next()) {
-            (Some(n), Some(i), Some(d)) => (n, i, d),
-            _ => return Err(bad("expected PRIVATE+KEY+<name>+<id>+<key>")),
-        };
-        let bytes = STANDARD
-            .decode(data)
-            .map_err(|_| bad("key is not base64"))?;
-        let seed: [u8; 32] = match bytes.split_first() {
-            Some((&ALG_COSIGNATURE_V1, seed)) => {
-                seed.try_into().map_err(|_| bad("seed is not 32 bytes"))?
-            }
-            _ => return Err(bad("not a cosignature/v1 (type 0x04) key")),
-        };
+        let (name, id_hex, seed) = parse_skey(
+            skey,
+            "cosigner",
+            ALG_COSIGNATURE_V1,
+            "seed",
+            "a cosignature/v1 (type 0x04)",
+        )?;
         let c = Self::from_seed(name, seed)?;
-        if id_hex.len() != 8 || u32::from_str_radix(id_hex, 16).ok() != Some(c.id) {
-            return Err(bad("key id does not match the key"));
-        }
+        check_key_id("cosigner", id_hex, c.id)?;
         Ok(c)
     }
 
     /// The private key text, `PRIVATE+KEY+<name>+<id>+base64(0x04 || seed)`; keep it secret.
     pub fn to_skey(&self) -> String {
-        let data = [&[ALG_COSIGNATURE_V1], self.key.to_bytes().as_slice()].concat();
-        format!(
-            "PRIVATE+KEY+{}+{:08x}+{}",
-            self.name,
-            self.id,
-            STANDARD.encode(data)
-        )
+        format_skey(&self.name, self.id, ALG_COSIGNATURE_V1, &self.key)
     }
 
     /// Key name.
