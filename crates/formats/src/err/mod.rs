@@ -1,4 +1,4 @@
-//! NIST SP 1500-100 v2 Election Results Reporting (ERR): results in JSON.
+//! NIST SP 1500-100 v2 Election Results Reporting (ERR): results in JSON and XML.
 //!
 //! Implements the JSON binding of the Common Data Format for election results
 //! (`err-1500-100-v2.schema.json`, usnistgov/ElectionResultsReporting, branch `version2`).
@@ -19,6 +19,8 @@
 //! - [`to_json`] writes a canonical [`canvass_tally::Results`] document as an ERR report.
 //! - [`read_json`] reads an ERR report back into precinct (or county) counts mapped to an
 //!   election definition.
+//! - [`to_xml`] and [`read_xml`] do the same in the XML binding (`err-1500-100-v2.xsd`);
+//!   the XML reader reads into the JSON binding's shape and maps it by the same rules.
 //!
 //! How canvass maps its model onto ERR:
 //!
@@ -37,9 +39,13 @@
 
 mod reader;
 mod writer;
+mod xml;
+mod xml_writer;
 
 pub use reader::{read_json, read_json_value};
 pub use writer::{ErrOptions, to_json};
+pub use xml::{ERR_NAMESPACE, MAX_XML_DEPTH, read_xml, xml_to_json};
+pub use xml_writer::to_xml;
 
 /// `OtherType` of the `ExternalIdentifier` that holds a canvass id.
 pub const CANVASS_ID_TYPE: &str = "canvass";
