@@ -130,6 +130,34 @@ fn concurrent_appends_get_distinct_contiguous_indices() {
     }
 }
 
+#[test]
+fn pipelined_submits_from_one_thread_are_acknowledged_in_order() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let reference = MemoryTree::from_entries((0..3000u64).map(entry));
+    {
+        let log = Log::open(dir.path(), signer()).expect("open");
+        // 300 calls of 10 entries in flight at once from a single thread.
+        let pending: Vec<_> = (0..300u64)
+            .map(|c| {
+                let batch: Vec<Vec<u8>> = (c * 10..c * 10 + 10).map(entry).collect();
+                log.submit(&batch).expect("submit")
+            })
+            .collect();
+        for (c, p) in pending.into_iter().enumerate() {
+            let c = c as u64;
+            assert_eq!(p.wait().expect("durable"), c * 10..c * 10 + 10);
+        }
+        assert_eq!(log.entry(2999).expect("entry"), entry(2999));
+        assert!(log.stats().batches <= 300);
+        let cp = log.checkpoint().expect("checkpoint");
+        assert_eq!(cp.checkpoint.root, reference.root());
+    }
+    // Dropping the log stops its commit threads and releases the directory lock.
+    let log = Log::open(dir.path(), signer()).expect("reopen");
+    assert_eq!(log.size(), 3000);
+    assert_eq!(log.root_at(3000).expect("root"), reference.root());
+}
+
 fn journal_file(dir: &Path) -> std::path::PathBuf {
     let mut v: Vec<_> = fs::read_dir(dir.join("journal"))
         .expect("journal")

@@ -5,9 +5,7 @@
 use std::path::Path;
 
 use canvass_log::merkle::root_of_hashes;
-use canvass_log::tile::{
-    TILE_WIDTH, Tile, TileKind, encode_bundle, encode_hash_tile, node_location,
-};
+use canvass_log::tile::{TILE_WIDTH, Tile, TileKind, encode_hash_tile, node_location};
 use canvass_log::{Hash, NodeSource, NodeUnavailable, leaf_hash};
 
 use super::error::{Result, StoreError};
@@ -41,7 +39,8 @@ pub(crate) fn read_hash_tile(dir: &Path, tile: &Tile) -> Result<Vec<Hash>> {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Edge {
     pub(crate) size: u64,
-    pub(crate) bundle: Vec<Vec<u8>>,
+    /// The partial entry bundle, already in tlog-tiles encoding (u16 big-endian length, data).
+    pub(crate) bundle: Vec<u8>,
     pub(crate) levels: Vec<Vec<Hash>>,
 }
 
@@ -77,21 +76,28 @@ impl Edge {
     /// Appends one entry, writing any tiles that become full (not fsynced: the journal is the
     /// durability point until the next checkpoint syncs the file system).
     pub(crate) fn push(&mut self, dir: &Path, entry: &[u8]) -> Result<()> {
+        self.push_hashed(dir, entry, leaf_hash(entry))
+    }
+
+    /// [`Edge::push`] with the entry's leaf hash already computed (by the appending thread,
+    /// outside any lock). `entry` is at most 65535 bytes (checked by the caller).
+    pub(crate) fn push_hashed(&mut self, dir: &Path, entry: &[u8], leaf: Hash) -> Result<()> {
         let index = self.size;
-        self.bundle.push(entry.to_vec());
-        if self.bundle.len() as u64 == TILE_WIDTH {
+        let len = u16::try_from(entry.len())
+            .map_err(|_| StoreError::corrupt(dir, "entry over 65535 bytes reached the tree"))?;
+        self.bundle.extend_from_slice(&len.to_be_bytes());
+        self.bundle.extend_from_slice(entry);
+        if (index + 1) % TILE_WIDTH == 0 {
             let t = Tile {
                 kind: TileKind::Entries,
                 index: index / TILE_WIDTH,
                 width: 256,
             };
-            let bytes =
-                encode_bundle(&self.bundle).map_err(|e| StoreError::corrupt(dir, e.to_string()))?;
-            write_tile(dir, &t, &bytes)?;
+            write_tile(dir, &t, &self.bundle)?;
             self.bundle.clear();
         }
         self.size += 1;
-        let mut h = leaf_hash(entry);
+        let mut h = leaf;
         let mut level = 0usize;
         loop {
             if self.levels.len() == level {
@@ -120,8 +126,7 @@ impl Edge {
     pub(crate) fn write_partials(&self, dir: &Path) -> Result<()> {
         for t in Tile::partial_tiles(self.size) {
             let bytes = match t.kind {
-                TileKind::Entries => encode_bundle(&self.bundle)
-                    .map_err(|e| StoreError::corrupt(dir, e.to_string()))?,
+                TileKind::Entries => self.bundle.clone(),
                 TileKind::Hash(l) => encode_hash_tile(&self.levels[usize::from(l)]),
             };
             write_tile(dir, &t, &bytes)?;

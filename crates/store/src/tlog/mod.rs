@@ -20,6 +20,7 @@
 //!   published checkpoint. Any mismatch is reported as [`StoreError::Corrupt`]; a wrong root is
 //!   never served.
 
+mod commit;
 mod edge;
 mod error;
 mod fsutil;
@@ -27,28 +28,25 @@ mod journal;
 mod reader;
 mod state;
 
-use std::collections::HashMap;
 use std::fs::{self, File};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock, RwLockReadGuard};
+use std::sync::{Arc, Mutex, MutexGuard, RwLockReadGuard};
 
 use canvass_log::tile::{MAX_ENTRY_SIZE, TILE_WIDTH, Tile, TileKind, decode_bundle};
 use canvass_log::{
     Checkpoint, Hash, LogSigner, LogVerifier, WitnessPolicy, consistency_proof, inclusion_proof,
-    tree_root,
+    leaf_hash, tree_root,
 };
 
 pub use error::{Result, StoreError};
 pub use reader::{AuditReport, TileReader, audit, published};
 
+use commit::{Pipeline, Shared};
 use edge::{Edge, EdgeSource};
 use journal::Journal;
 use state::State;
-
-/// A journal segment larger than this is closed at the next checkpoint.
-const SEGMENT_BYTES: u64 = 64 << 20;
 
 /// A published checkpoint.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,31 +57,53 @@ pub struct SignedCheckpoint {
     pub note: String,
 }
 
-#[derive(Default)]
-struct Queue {
-    pending: Vec<Vec<u8>>,
-    open_batch: u64,
-    leader_active: bool,
-    results: HashMap<u64, (Result<u64, Arc<StoreError>>, usize)>,
-    waiters: HashMap<u64, usize>,
-}
-
 /// A file-backed transparency log with one writer process.
 pub struct Log {
+    // Declared first so the commit threads stop before the directory lock is released.
+    pipeline: Pipeline,
+    shared: Arc<Shared>,
     dir: PathBuf,
     signer: LogSigner,
     _lock: File,
-    queue: Mutex<Queue>,
-    cv: Condvar,
-    journal: Mutex<Journal>,
-    edge: RwLock<Edge>,
     state: Mutex<State>,
     publish: Mutex<()>,
-    poisoned: Mutex<Option<String>>,
     recovery: Recovery,
-    batches: AtomicU64,
-    committed: AtomicU64,
     synced_through: AtomicU64,
+}
+
+/// Entries queued by [`Log::submit`], not yet acknowledged.
+#[must_use = "entries are acknowledged only by PendingAppend::wait"]
+pub struct PendingAppend {
+    slot: Option<Arc<commit::Slot>>,
+    offset: u64,
+    count: u64,
+}
+
+impl std::fmt::Debug for PendingAppend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PendingAppend({} entries)", self.count)
+    }
+}
+
+impl PendingAppend {
+    /// Whether the batch has been committed (or failed): [`PendingAppend::wait`] will not block.
+    pub fn is_done(&self) -> bool {
+        self.slot.as_ref().is_none_or(|s| s.is_done())
+    }
+
+    /// Blocks until the entries are durable and returns their indices.
+    ///
+    /// # Errors
+    /// [`StoreError::Poisoned`] if the batch could not be made durable.
+    pub fn wait(self) -> Result<Range<u64>> {
+        match self.slot {
+            None => Ok(self.offset..self.offset),
+            Some(slot) => {
+                let first = slot.wait()? + self.offset;
+                Ok(first..first + self.count)
+            }
+        }
+    }
 }
 
 /// Counters since the log was opened.
@@ -104,7 +124,7 @@ pub struct Recovery {
     pub replayed: u64,
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic while holding one of these locks leaves plain data behind; keep going.
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
@@ -222,74 +242,33 @@ impl Log {
         }
         let (base, valid_len) = tail.unwrap_or((edge.size, 0));
         let journal = Journal::open(&dir, base, valid_len)?;
+        check_published(&dir, &edge, &verifier)?;
 
-        let log = Self {
+        let next = edge.size;
+        let shared = Arc::new(Shared::new(dir.clone(), edge));
+        let pipeline = Pipeline::start(Arc::clone(&shared), journal, next)?;
+        Ok(Self {
+            pipeline,
+            shared,
             dir,
             signer,
             _lock: lock_file,
-            queue: Mutex::new(Queue::default()),
-            cv: Condvar::new(),
-            journal: Mutex::new(journal),
-            edge: RwLock::new(edge),
             state: Mutex::new(st),
             publish: Mutex::new(()),
-            poisoned: Mutex::new(None),
             recovery,
-            batches: AtomicU64::new(0),
-            committed: AtomicU64::new(0),
             synced_through: AtomicU64::new(0),
-        };
-        log.check_published(&verifier)?;
-        Ok(log)
-    }
-
-    /// Refuses to serve if the published checkpoint is not a prefix of the recovered tree.
-    fn check_published(&self, verifier: &LogVerifier) -> Result<()> {
-        let path = self.dir.join("checkpoint");
-        let Some(note) = fsutil::read_optional(&path)? else {
-            return Ok(());
-        };
-        let cp = verifier.open_checkpoint(&note).map_err(|e| {
-            StoreError::corrupt(&path, format!("published checkpoint does not verify: {e}"))
-        })?;
-        let edge = self.edge_read();
-        if cp.size > edge.size {
-            return Err(StoreError::corrupt(
-                &path,
-                format!(
-                    "published checkpoint has {} entries but only {} are on disk",
-                    cp.size, edge.size
-                ),
-            ));
-        }
-        let root = tree_root(
-            &EdgeSource {
-                dir: &self.dir,
-                edge: &edge,
-            },
-            cp.size,
-        )
-        .map_err(|e| StoreError::corrupt(&path, e.to_string()))?;
-        if root != cp.root {
-            return Err(StoreError::corrupt(
-                &path,
-                format!(
-                    "published root {} at size {} but the data on disk gives {root}",
-                    cp.root, cp.size
-                ),
-            ));
-        }
-        Ok(())
+        })
     }
 
     fn edge_read(&self) -> RwLockReadGuard<'_, Edge> {
-        self.edge
+        self.shared
+            .edge
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn check_poisoned(&self) -> Result<()> {
-        match lock(&self.poisoned).as_ref() {
+        match lock(&self.shared.poisoned).as_ref() {
             Some(msg) => Err(StoreError::Poisoned(msg.clone())),
             None => Ok(()),
         }
@@ -298,8 +277,8 @@ impl Log {
     /// Batches (journal fsyncs) and entries appended since opening.
     pub fn stats(&self) -> Stats {
         Stats {
-            batches: self.batches.load(Ordering::Relaxed),
-            entries: self.committed.load(Ordering::Relaxed),
+            batches: self.shared.batches.load(Ordering::Relaxed),
+            entries: self.shared.committed.load(Ordering::Relaxed),
         }
     }
 
@@ -348,13 +327,26 @@ impl Log {
 
     /// Appends entries and returns their indices once they are durable. Concurrent callers
     /// share one journal write and one fsync (group commit); a batch is whatever arrived while
-    /// the previous fsync was running.
+    /// the previous fsync was running. Same as [`Log::submit`] followed by
+    /// [`PendingAppend::wait`].
     ///
     /// # Errors
     /// [`StoreError::EntryTooLarge`] for entries over 65535 bytes; I/O errors, after which the
     /// log is poisoned ([`StoreError::Poisoned`]) and must be reopened. Entries of a failed call
     /// are not acknowledged; they may or may not be present after recovery.
     pub fn append<E: AsRef<[u8]>>(&self, entries: &[E]) -> Result<Range<u64>> {
+        self.submit(entries)?.wait()
+    }
+
+    /// Queues entries for the next group commit without waiting: one thread (for example a
+    /// server's event loop) can keep many appends in flight. Nothing is acknowledged until
+    /// [`PendingAppend::wait`] returns their indices; dropping the handle does not cancel the
+    /// append.
+    ///
+    /// # Errors
+    /// [`StoreError::EntryTooLarge`] for entries over 65535 bytes; [`StoreError::Poisoned`]
+    /// after an I/O error.
+    pub fn submit<E: AsRef<[u8]>>(&self, entries: &[E]) -> Result<PendingAppend> {
         for (position, e) in entries.iter().enumerate() {
             if e.as_ref().len() > MAX_ENTRY_SIZE {
                 return Err(StoreError::EntryTooLarge {
@@ -365,72 +357,20 @@ impl Log {
         }
         self.check_poisoned()?;
         if entries.is_empty() {
-            let s = self.size();
-            return Ok(s..s);
+            return Ok(PendingAppend {
+                slot: None,
+                offset: self.size(),
+                count: 0,
+            });
         }
-        let mut q = lock(&self.queue);
-        let my_batch = q.open_batch;
-        let offset = q.pending.len() as u64;
-        q.pending
-            .extend(entries.iter().map(|e| e.as_ref().to_vec()));
-        *q.waiters.entry(my_batch).or_insert(0) += 1;
-        loop {
-            if let Some((result, remaining)) = q.results.get_mut(&my_batch) {
-                *remaining -= 1;
-                let r = result.clone();
-                if *remaining == 0 {
-                    q.results.remove(&my_batch);
-                }
-                return match r {
-                    Ok(first) => Ok(first + offset..first + offset + entries.len() as u64),
-                    Err(e) => Err(StoreError::Poisoned(e.to_string())),
-                };
-            }
-            if !q.leader_active {
-                q.leader_active = true;
-                let batch = std::mem::take(&mut q.pending);
-                let id = q.open_batch;
-                q.open_batch += 1;
-                let waiters = q.waiters.remove(&id).unwrap_or(0);
-                drop(q);
-                let result = self.commit(&batch).map_err(|e| {
-                    *lock(&self.poisoned) = Some(e.to_string());
-                    Arc::new(e)
-                });
-                q = lock(&self.queue);
-                q.results.insert(id, (result, waiters));
-                q.leader_active = false;
-                self.cv.notify_all();
-                continue;
-            }
-            q = self
-                .cv
-                .wait(q)
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-        }
-    }
-
-    /// Writes one batch to the journal, fsyncs it, then extends the tree; returns the first index.
-    fn commit(&self, batch: &[Vec<u8>]) -> Result<u64> {
-        self.check_poisoned()?;
-        let mut journal = lock(&self.journal);
-        let first = self.size();
-        let mut buf = Vec::with_capacity(batch.iter().map(|e| e.len() + 20).sum());
-        for (i, e) in batch.iter().enumerate() {
-            journal::encode_record(&mut buf, first + i as u64, e);
-        }
-        journal.append_durable(&buf)?;
-        self.batches.fetch_add(1, Ordering::Relaxed);
-        self.committed
-            .fetch_add(batch.len() as u64, Ordering::Relaxed);
-        let mut edge = self
-            .edge
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        for e in batch {
-            edge.push(&self.dir, e)?;
-        }
-        Ok(first)
+        // Leaf hashing happens here, in the appending thread, outside every lock.
+        let leaves: Vec<Hash> = entries.iter().map(|e| leaf_hash(e.as_ref())).collect();
+        let (slot, offset) = self.pipeline.submit(entries, leaves);
+        Ok(PendingAppend {
+            slot: Some(slot),
+            offset,
+            count: entries.len() as u64,
+        })
     }
 
     /// Publishes a signed checkpoint for all durable entries ([`Log::sign_checkpoint`] then
@@ -541,12 +481,6 @@ impl Log {
             state::write(&self.dir, &new)?;
             *st = new;
         }
-        let mut journal = lock(&self.journal);
-        if journal.len > SEGMENT_BYTES {
-            let base = self.size();
-            *journal = Journal::open(&self.dir, base, 0)?;
-        }
-        drop(journal);
         let segments = journal::list_segments(&self.dir)?;
         for pair in segments.windows(2) {
             if pair[1] <= st.synced {
@@ -623,7 +557,12 @@ impl Log {
         }
         let n = index / TILE_WIDTH;
         if n == edge.size / TILE_WIDTH {
-            return Ok(edge.bundle[(index % TILE_WIDTH) as usize].clone());
+            let entries = decode_bundle(&edge.bundle)
+                .map_err(|e| StoreError::corrupt(&self.dir, format!("partial bundle: {e}")))?;
+            return entries
+                .get((index % TILE_WIDTH) as usize)
+                .map(|e| e.to_vec())
+                .ok_or_else(|| StoreError::NotFound(format!("entry {index}")));
         }
         drop(edge);
         let t = Tile {
@@ -649,6 +588,38 @@ impl Log {
     pub fn read_path(&self, path: &str) -> Result<Vec<u8>> {
         read_path(&self.dir, path)
     }
+}
+
+/// Refuses to serve if the published checkpoint is not a prefix of the recovered tree.
+fn check_published(dir: &Path, edge: &Edge, verifier: &LogVerifier) -> Result<()> {
+    let path = dir.join("checkpoint");
+    let Some(note) = fsutil::read_optional(&path)? else {
+        return Ok(());
+    };
+    let cp = verifier.open_checkpoint(&note).map_err(|e| {
+        StoreError::corrupt(&path, format!("published checkpoint does not verify: {e}"))
+    })?;
+    if cp.size > edge.size {
+        return Err(StoreError::corrupt(
+            &path,
+            format!(
+                "published checkpoint has {} entries but only {} are on disk",
+                cp.size, edge.size
+            ),
+        ));
+    }
+    let root = tree_root(&EdgeSource { dir, edge }, cp.size)
+        .map_err(|e| StoreError::corrupt(&path, e.to_string()))?;
+    if root != cp.root {
+        return Err(StoreError::corrupt(
+            &path,
+            format!(
+                "published root {} at size {} but the data on disk gives {root}",
+                cp.root, cp.size
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Reads `checkpoint`, `vkey` or a tile path from a log directory (see [`Log::read_path`]).

@@ -177,7 +177,8 @@ pub fn audit(dir: &Path, verifier: Option<&LogVerifier>) -> Result<AuditReport> 
             }
         }
         if width < 256 {
-            last_bundle = bundle;
+            last_bundle = canvass_log::tile::encode_bundle(&bundle)
+                .map_err(|e| StoreError::corrupt(dir, e.to_string()))?;
         }
     }
     for t in Tile::partial_tiles(cp.size) {
