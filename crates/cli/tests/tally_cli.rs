@@ -140,7 +140,7 @@ fn bad_inputs_fail_with_the_reason() {
     ]);
     assert_eq!(code, 1);
     assert!(
-        err.contains("precinct \"99999\" is not in election us-2020"),
+        err.contains("unmatched precinct: 99999 (1 ballots)"),
         "{err}"
     );
     let p = temp(

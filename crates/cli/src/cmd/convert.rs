@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use canvass_formats::err::{self, ErrOptions};
-use canvass_formats::medsl::{self, Aliases};
+use canvass_formats::medsl;
 use canvass_formats::nist::writer::{NistJsonWriter, WriterOptions};
 use canvass_formats::{
     FormatError, Provider, SourceOptions, SourceSpec, precinct_csv, read_source,
@@ -17,15 +17,16 @@ use clap::{Args, ValueEnum};
 
 use crate::cmd::election::load;
 use crate::cmd::fail;
+use crate::cmd::inputs::{LoadError, medsl_mapped, read_aliases};
 
 /// Convert results or cast vote records between formats.
 #[derive(Args)]
 #[command(after_help = "Conversions:
   cast vote records   nist-cvr-json, nist-cvr-xml, dominion, ess, ess-csv, hart, clear-ballot,
                       generic-csv  ->  nist-cvr-json (NIST SP 1500-103)
-  precinct results    canvass-csv  ->  nist-err (NIST SP 1500-100 v2 JSON; needs --election)
-                      nist-err     ->  canvass-csv (needs --election)
-                      medsl        ->  canvass-csv or nist-err (MEDSL/OpenElections returns)
+  precinct results    canvass-csv, nist-err (NIST SP 1500-100 v2 JSON), nist-err-xml (its XML)
+                      -> any other of the three (needs --election)
+                      medsl -> canvass-csv, nist-err or nist-err-xml (MEDSL/OpenElections returns)
 MEDSL returns are matched to --election by names, ids and --aliases; every unmatched name is
 listed and nothing is written. Without --election a definition is inferred from the returns
 and written to --write-definition.
@@ -39,6 +40,7 @@ Examples:
   canvass convert --from dominion --to nist-cvr-json CvrExport.zip cvr.json
   canvass convert --from canvass-csv --to nist-err --election us-2020 returns.csv results.json
   canvass convert --from nist-err --to canvass-csv --election us-2020 results.json returns.csv
+  canvass convert --from nist-err-xml --to canvass-csv --election us-2020 results.xml returns.csv
   canvass convert --from medsl --to canvass-csv --write-definition dc.json dc24.csv returns.csv
   canvass convert --from medsl --to canvass-csv --election us-2024 --aliases aliases.toml dc24.csv returns.csv")]
 pub struct ConvertArgs {
@@ -95,6 +97,7 @@ pub struct ConvertArgs {
 enum Format {
     CanvassCsv,
     NistErr,
+    NistErrXml,
     Medsl,
     NistCvrJson,
     NistCvrXml,
@@ -107,6 +110,15 @@ enum Format {
 }
 
 impl Format {
+    fn describe(self) -> &'static str {
+        match self {
+            Format::CanvassCsv => "canvass CSV",
+            Format::NistErr => "NIST SP 1500-100 JSON",
+            Format::NistErrXml => "NIST SP 1500-100 XML",
+            _ => "NIST SP 1500-103 JSON",
+        }
+    }
+
     fn provider(self) -> Option<Provider> {
         Some(match self {
             Format::NistCvrJson => Provider::NistJson,
@@ -131,6 +143,15 @@ enum Failure {
 impl From<FormatError> for Failure {
     fn from(e: FormatError) -> Self {
         Failure::Invalid(e.to_string())
+    }
+}
+
+impl From<LoadError> for Failure {
+    fn from(e: LoadError) -> Self {
+        match e {
+            LoadError::Usage(m) => Failure::Usage(m),
+            LoadError::Invalid(m) => Failure::Invalid(m),
+        }
     }
 }
 
@@ -205,84 +226,58 @@ fn convert(args: &ConvertArgs) -> Result<String, Failure> {
         return cvr_to_nist(args, provider);
     }
     match (args.from, args.to) {
-        (Format::CanvassCsv, Format::NistErr) => {
+        (
+            from @ (Format::CanvassCsv | Format::NistErr | Format::NistErrXml),
+            to @ (Format::CanvassCsv | Format::NistErr | Format::NistErrXml),
+        ) if from != to => {
             let e = election(args)?;
-            let reports = precinct_csv::read(open(&args.input)?, &input)?;
-            write_err(args, &e, &reports)?;
+            let reports = match from {
+                Format::CanvassCsv => precinct_csv::read(open(&args.input)?, &input)?,
+                Format::NistErr => err::read_json(open(&args.input)?, &input, &e)?,
+                _ => err::read_xml(open(&args.input)?, &input, &e)?,
+            };
+            write_results(args, &e, &reports)?;
             Ok(format!(
-                "converted {} precinct reports from {input} to NIST SP 1500-100 JSON {output}",
-                reports.len()
+                "converted {} precinct reports from {input} to {} {output}",
+                reports.len(),
+                to.describe()
             ))
         }
-        (Format::NistErr, Format::CanvassCsv) => {
-            let e = election(args)?;
-            let reports = err::read_json(open(&args.input)?, &input, &e)?;
-            write_csv(args, &reports)?;
-            Ok(format!(
-                "converted {} precinct reports from {input} to canvass CSV {output}",
-                reports.len()
-            ))
-        }
-        (Format::Medsl, Format::CanvassCsv | Format::NistErr) => {
+        (Format::Medsl, Format::CanvassCsv | Format::NistErr | Format::NistErrXml) => {
             let returns = medsl::read(open(&args.input)?, &input)?;
             for f in &returns.flags {
                 eprintln!("warning: {input}: {f}");
             }
-            let mut ignore = Vec::new();
-            let e = match &args.election {
-                Some(_) => election(args)?,
-                None => {
-                    let Some(def) = &args.write_definition else {
-                        return Err(Failure::Usage(
-                            "--from medsl without --election needs --write-definition FILE for the inferred definition".into(),
-                        ));
-                    };
-                    let stem = args
-                        .input
-                        .file_stem()
-                        .map_or("returns".into(), |s| s.to_string_lossy().into_owned());
-                    let inferred = medsl::infer(
-                        &returns,
-                        &stem,
-                        &format!("inferred from {input}"),
-                        "1970-01-01",
-                    );
-                    for c in &inferred.left_out {
-                        eprintln!(
-                            "note: contest {c} left out of the inferred definition: no candidate on the ballot"
-                        );
-                    }
-                    ignore.extend(inferred.left_out);
-                    let e = inferred.election;
-                    write_atomically(def, |w| {
-                        w.write_all(canvass_model::to_json_pretty(&e).as_bytes())
-                            .map_err(|err| {
-                                Failure::Invalid(format!("cannot write {}: {err}", def.display()))
-                            })
-                    })?;
-                    e
+            let known = match &args.election {
+                Some(_) => Some(election(args)?),
+                None if args.write_definition.is_none() => {
+                    return Err(Failure::Usage(
+                        "--from medsl without --election needs --write-definition FILE for the inferred definition".into(),
+                    ));
                 }
+                None => None,
             };
-            let mut aliases = match &args.aliases {
-                None => Aliases::default(),
-                Some(p) => {
-                    let text = std::fs::read_to_string(p).map_err(|err| {
-                        Failure::Invalid(format!("cannot read {}: {err}", p.display()))
-                    })?;
-                    Aliases::from_toml(&text, &p.display().to_string())?
-                }
-            };
-            aliases.ignore_contests.extend(ignore);
-            let mapped = medsl::map(&returns, &e, &aliases);
+            let inferring = known.is_none();
+            let aliases = read_aliases(args.aliases.as_deref()).map_err(Failure::from)?;
+            let (e, left_out, mapped) = medsl_mapped(&returns, &args.input, known, &aliases);
+            for c in &left_out {
+                eprintln!(
+                    "note: contest {c} left out of the inferred definition: no candidate on the ballot"
+                );
+            }
+            if let (true, Some(def)) = (inferring, &args.write_definition) {
+                write_atomically(def, |w| {
+                    w.write_all(canvass_model::to_json_pretty(&e).as_bytes())
+                        .map_err(|err| {
+                            Failure::Invalid(format!("cannot write {}: {err}", def.display()))
+                        })
+                })?;
+            }
             for c in &mapped.ignored {
                 eprintln!("note: ignored contest {c} (ignore_contests)");
             }
             let reports = mapped.into_results(&input)?;
-            if args.to == Format::CanvassCsv {
-                write_csv(args, &reports)?;
-            } else {
-                write_err(args, &e, &reports)?;
-            }
+            write_results(args, &e, &reports)?;
             Ok(format!(
                 "converted {} reports of {} contests from {input} to {output}",
                 reports.len(),
@@ -292,6 +287,17 @@ fn convert(args: &ConvertArgs) -> Result<String, Failure> {
         (from, to) => Err(Failure::Usage(format!(
             "cannot convert {from:?} to {to:?}: see `canvass convert --help` for the conversions"
         ))),
+    }
+}
+
+fn write_results(
+    args: &ConvertArgs,
+    e: &Election,
+    reports: &[PrecinctResult],
+) -> Result<(), Failure> {
+    match args.to {
+        Format::CanvassCsv => write_csv(args, reports),
+        _ => write_err(args, e, reports),
     }
 }
 
@@ -315,16 +321,21 @@ fn write_err(args: &ConvertArgs, e: &Election, reports: &[PrecinctResult]) -> Re
         districts: true,
         precincts: true,
     };
-    let doc = err::to_json(
-        e,
-        &results(&t, &opts),
-        &ErrOptions {
-            issuer: args.issuer.clone(),
-            generated_date: args.generated_date.clone(),
-            ..ErrOptions::default()
-        },
-    );
+    let res = results(&t, &opts);
+    let err_opts = ErrOptions {
+        issuer: args.issuer.clone(),
+        generated_date: args.generated_date.clone(),
+        ..ErrOptions::default()
+    };
     let output = args.output.display().to_string();
+    if args.to == Format::NistErrXml {
+        let xml = err::to_xml(e, &res, &err_opts);
+        return write_atomically(&args.output, |w| {
+            w.write_all(xml.as_bytes())
+                .map_err(|err| Failure::Invalid(format!("cannot write {output}: {err}")))
+        });
+    }
+    let doc = err::to_json(e, &res, &err_opts);
     write_atomically(&args.output, |w| {
         serde_json::to_writer_pretty(&mut *w, &doc)
             .map_err(|err| Failure::Invalid(format!("cannot write {output}: {err}")))?;

@@ -4,6 +4,7 @@ pub mod audit;
 pub mod convert;
 pub mod demo;
 pub mod election;
+pub mod inputs;
 pub mod keys;
 pub mod log;
 pub mod rcv;

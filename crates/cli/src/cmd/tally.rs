@@ -3,14 +3,10 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use canvass_formats::{Provider, SourceOptions, SourceSpec, read_source};
-use canvass_model::PrecinctResult;
-use canvass_tally::cvr::CvrCounter;
 use canvass_tally::{ReportOptions, Status, Tabulator, results, to_csv};
-use clap::{Args, ValueEnum};
-use indicatif::{ProgressBar, ProgressStyle};
+use clap::Args;
 
-use crate::cmd::election::load;
+use crate::cmd::inputs::{Definition, InputFormat, LoadError, load};
 use crate::cmd::{fail, print_json};
 
 /// Tabulate precinct results or cast vote records against an election definition.
@@ -25,19 +21,30 @@ use crate::cmd::{fail, print_json};
   hart           Hart Verity CVR XML (folder or .zip)
   clear-ballot   Clear Ballot CSV
   generic-csv    RCTab's generic CSV
-Cast vote records are matched to the definition by contest and selection id or name; every
-unmatched name is listed, and the tally fails unless --allow-unmatched is given.
+  nist-err       NIST SP 1500-100 v2 election results, JSON
+  nist-err-xml   NIST SP 1500-100 v2 election results, XML
+  medsl          MEDSL/OpenElections precinct returns CSV (--election optional: without it,
+                 contests and candidates are inferred from the returns)
+Names are matched to the definition by id or name (MEDSL also through --aliases); unknown
+precincts are never guessed. Every unmatched name and unknown precinct is listed on stderr,
+and the tally fails unless --allow-unmatched is given, which leaves their counts out (cast
+vote records: counted as undervotes) and, with --json, lists them under the top-level key
+`unmatched`: [{\"kind\": \"contest\"|\"selection\"|\"choice\"|\"candidate\"|\"precinct\"|\"mode\",
+\"name\": ..., \"count\": ballots or marks, where known}].
 
 Exit status: 0 ok, 1 invalid input, 2 usage.
 
 Examples:
   canvass tally --election us-2020 --input returns.csv
   canvass tally --election us-2020 --input returns.csv --final --json > results.json
-  canvass tally --election my-election.toml --input cvr.json --format nist-cvr-json --csv")]
+  canvass tally --election my-election.toml --input cvr.json --format nist-cvr-json --csv
+  canvass tally --format medsl --input dc24.csv --final
+  canvass tally --format medsl --election us-2024 --aliases aliases.toml --input dc24.csv
+  canvass tally --format nist-err-xml --election us-2020 --input results.xml")]
 pub struct TallyArgs {
-    /// A built-in election name or a definition file.
+    /// A built-in election name or a definition file (optional for --format medsl).
     #[arg(long)]
-    election: String,
+    election: Option<String>,
     /// Input files (all in the one --format).
     #[arg(long, required = true, num_args = 1..)]
     input: Vec<PathBuf>,
@@ -51,10 +58,13 @@ pub struct TallyArgs {
     /// Include totals per county, district and precinct in --json output.
     #[arg(long)]
     levels: bool,
-    /// Count cast vote records whose contest or choice names match nothing in the definition
-    /// (they are listed, and counted as undervotes).
+    /// Tally even where names or precincts match nothing in the definition (they are
+    /// listed; their counts are left out, cast vote records count them as undervotes).
     #[arg(long)]
     allow_unmatched: bool,
+    /// MEDSL: an aliases file (TOML) mapping names in the returns to definition ids.
+    #[arg(long)]
+    aliases: Option<PathBuf>,
     /// Print the canonical results JSON (see docs/results-json.md).
     #[arg(long, conflicts_with_all = ["csv", "nist"])]
     json: bool,
@@ -75,107 +85,39 @@ pub struct TallyArgs {
     quiet: bool,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum InputFormat {
-    CanvassCsv,
-    NistCvrJson,
-    NistCvrXml,
-    Dominion,
-    Ess,
-    EssCsv,
-    Hart,
-    ClearBallot,
-    GenericCsv,
-}
-
-fn provider(f: InputFormat) -> Option<Provider> {
-    Some(match f {
-        InputFormat::CanvassCsv => return None,
-        InputFormat::NistCvrJson => Provider::NistJson,
-        InputFormat::NistCvrXml => Provider::NistXml,
-        InputFormat::Dominion => Provider::Dominion,
-        InputFormat::Ess => Provider::EssXlsx,
-        InputFormat::EssCsv => Provider::EssCsv,
-        InputFormat::Hart => Provider::Hart,
-        InputFormat::ClearBallot => Provider::ClearBallot,
-        InputFormat::GenericCsv => Provider::GenericCsv,
-    })
-}
-
-fn progress(quiet: bool, what: &str) -> ProgressBar {
-    if quiet {
-        return ProgressBar::hidden();
-    }
-    let pb = ProgressBar::new_spinner();
-    pb.set_style(
-        ProgressStyle::with_template("{spinner} {pos} {msg} ({per_sec}) {elapsed}")
-            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-    );
-    pb.set_message(what.to_owned());
-    pb
-}
-
 /// Runs `canvass tally`.
 pub fn run(args: TallyArgs) -> ExitCode {
-    let election = match load(&args.election) {
-        Ok(e) => e,
-        Err(code) => return code,
+    let def = match &args.election {
+        Some(name) => Definition::Named(name),
+        None => Definition::Infer,
     };
-    let reports: Vec<PrecinctResult> = match provider(args.format) {
-        None => {
-            let pb = progress(args.quiet, "files");
-            let mut all = Vec::new();
-            for path in &args.input {
-                let name = path.display().to_string();
-                let file = match std::fs::File::open(path) {
-                    Ok(f) => f,
-                    Err(e) => return fail(&format!("cannot read {name}: {e}: check the path")),
-                };
-                match canvass_formats::precinct_csv::read(std::io::BufReader::new(file), &name) {
-                    Ok(mut r) => all.append(&mut r),
-                    Err(e) => return fail(&e.to_string()),
-                }
-                pb.inc(1);
-            }
-            pb.finish_and_clear();
-            all
+    let loaded = match load(
+        args.format,
+        &args.input,
+        def,
+        args.aliases.as_deref(),
+        args.quiet,
+    ) {
+        Ok(l) => l,
+        Err(LoadError::Usage(m)) => {
+            eprintln!("error: {m}");
+            return ExitCode::from(2);
         }
-        Some(provider) => {
-            let mut counter = CvrCounter::new(&election, "unknown-precinct");
-            let pb = progress(args.quiet, "ballots");
-            for path in &args.input {
-                let spec = SourceSpec {
-                    provider,
-                    path: path.clone(),
-                    options: SourceOptions::default(),
-                };
-                let read = read_source(&spec, &mut |r| {
-                    counter.add(&r);
-                    pb.inc(1);
-                    Ok(())
-                });
-                if let Err(e) = read {
-                    return fail(&e.to_string());
-                }
-            }
-            pb.finish_and_clear();
-            let (reports, unmatched) = counter.finish();
-            if !unmatched.is_empty() {
-                for (c, n) in &unmatched.contests {
-                    eprintln!("unmatched contest {c:?} on {n} ballot(s)");
-                }
-                for ((c, s), n) in &unmatched.choices {
-                    eprintln!("unmatched choice {s:?} in contest {c:?}: {n} mark(s)");
-                }
-                if !args.allow_unmatched {
-                    return fail(
-                        "some names match nothing in the definition: add them to the definition (ids or names), or pass --allow-unmatched to count them as undervotes",
-                    );
-                }
-            }
-            reports
-        }
+        Err(LoadError::Invalid(m)) => return fail(&m),
     };
+    for n in &loaded.notes {
+        eprintln!("{n}");
+    }
+    for u in &loaded.unmatched {
+        eprintln!("{u}");
+    }
+    if !loaded.unmatched.is_empty() && !args.allow_unmatched {
+        return fail(&format!(
+            "{} name(s) or precinct(s) match nothing in the definition (listed above): add them to the definition (ids or names) or an --aliases file, or pass --allow-unmatched to leave their counts out",
+            loaded.unmatched.len()
+        ));
+    }
+    let (election, reports) = (loaded.election, loaded.reports);
     let mut t = Tabulator::new(election);
     let mut keys = std::collections::HashSet::new();
     for r in &reports {
@@ -199,7 +141,15 @@ pub fn run(args: TallyArgs) -> ExitCode {
     };
     let res = results(&t, &opts);
     if args.json {
-        return print_json(&res);
+        if loaded.unmatched.is_empty() {
+            return print_json(&res);
+        }
+        let mut v = match serde_json::to_value(&res) {
+            Ok(v) => v,
+            Err(e) => return fail(&format!("cannot write JSON: {e}")),
+        };
+        v["unmatched"] = serde_json::json!(loaded.unmatched);
+        return print_json(&v);
     }
     if args.csv {
         out!("{}", to_csv(&res));
