@@ -27,12 +27,25 @@ pub(super) fn slug(s: &str) -> String {
     if out.is_empty() { "x".into() } else { out }
 }
 
+/// The states of the built-in 2024 definition, built once: building the whole definition
+/// (every county and contest) per call made inference, and the medsl fuzz target, slow.
+fn builtin_states() -> &'static [State] {
+    static STATES: std::sync::OnceLock<Vec<State>> = std::sync::OnceLock::new();
+    STATES.get_or_init(|| {
+        canvass_model::builtin("us-2024")
+            .and_then(Result::ok)
+            .map(|e| e.states)
+            .unwrap_or_default()
+    })
+}
+
 /// The state as the built-in 2024 definition has it (real electoral votes and seats), or
 /// else an area with no electors.
 fn known_state(postal: &str, fips: String) -> State {
-    let known = canvass_model::builtin("us-2024")
-        .and_then(Result::ok)
-        .and_then(|e| e.states.into_iter().find(|s| s.postal.as_str() == postal));
+    let known = builtin_states()
+        .iter()
+        .find(|s| s.postal.as_str() == postal)
+        .cloned();
     known.unwrap_or_else(|| State {
         postal: StateId::new(postal),
         name: postal.to_string(),
