@@ -57,6 +57,8 @@ enum Command {
     Demo(cmd::demo::DemoArgs),
     /// List, show, export and check election definitions.
     Election(cmd::election::ElectionArgs),
+    /// Turn a vendor export into the canonical precinct results a jurisdiction signs.
+    Import(cmd::import::ImportArgs),
     /// Create election keys: the authority, the log and every reporting jurisdiction.
     Keys(cmd::keys::KeysArgs),
     /// Inspect, prove and audit the transparency log (C2SP checkpoints and tiles).
@@ -80,6 +82,7 @@ fn main() -> ExitCode {
         Command::Convert(args) => cmd::convert::run(args),
         Command::Demo(args) => cmd::demo::run(args),
         Command::Election(args) => cmd::election::run(args),
+        Command::Import(args) => cmd::import::run(args),
         Command::Keys(args) => cmd::keys::run(args),
         Command::Log(args) => cmd::log::run(args),
         Command::Witness(args) => cmd::witness::run(args),

@@ -4,6 +4,7 @@ pub mod audit;
 pub mod convert;
 pub mod demo;
 pub mod election;
+pub mod import;
 pub mod inputs;
 pub mod keys;
 pub mod log;
