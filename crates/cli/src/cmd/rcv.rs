@@ -5,13 +5,13 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use canvass_formats::rctab::{
-    DetailedReport, InactiveReport, RctabConfig, RctabRules, ReportRound, TallyResult,
-    parse_config, write_csv, write_json,
+    DetailedReport, InactiveReport, RctabConfig, ReportRound, TallyResult, parse_config, write_csv,
+    write_json,
 };
 use canvass_formats::{Provider, read_source_to_vec};
 use canvass_tally::rcv::{
-    CandidateSpec, Contest, Decimal, OvervoteRule, Rules, Tabulation, TiebreakMode, TransferTarget,
-    WinnerElectionMode, contest_from_cvrs, tabulate, tabulate_sequential,
+    CandidateSpec, Contest, Decimal, Tabulation, TransferTarget, WinnerElectionMode,
+    contest_from_cvrs, tabulate, tabulate_sequential,
 };
 use clap::Args;
 
@@ -54,7 +54,7 @@ pub fn run(args: RcvArgs) -> ExitCode {
     }
     // One report, or one per pass of a multiPassIrv count (summary_1.json, summary_2.json, ...,
     // as RCTab numbers them).
-    let sequential = config.rules.winner_election_mode == "multiPassIrv";
+    let sequential = config.rules.winner_election_mode == WinnerElectionMode::MultiPassIrv;
     let mut written = Vec::new();
     for (i, report) in reports.iter().enumerate() {
         let stem = if sequential {
@@ -120,7 +120,7 @@ pub fn count(config_path: &Path) -> Result<(Vec<DetailedReport>, RctabConfig), S
     let dir = config_path.parent().unwrap_or(Path::new("."));
     let config =
         parse_config(&text, &config_path.display().to_string(), dir).map_err(|e| e.to_string())?;
-    let rules = rules_from_config(&config.rules)?;
+    let rules = config.rules.clone();
     // RCTab reads ES&S sheets' ranking columns only up to maxRankingsAllowed (`max`: the
     // number of declared candidates); later columns may hold other data.
     let declared = u32::try_from(config.candidates.len()).unwrap_or(u32::MAX);
@@ -171,67 +171,6 @@ pub fn count(config_path: &Path) -> Result<(Vec<DetailedReport>, RctabConfig), S
         config.rules.number_of_winners,
     );
     Ok((vec![report], config))
-}
-
-/// Maps the config's rule names to the tally engine's rules.
-///
-/// # Errors
-/// A message for a mode name the engine does not know.
-pub fn rules_from_config(r: &RctabRules) -> Result<Rules, String> {
-    let tiebreak_mode = match r.tiebreak_mode.as_str() {
-        "random" => TiebreakMode::Random,
-        "stopCountingAndAsk" => TiebreakMode::StopCountingAndAsk,
-        "previousRoundCountsThenRandom" => TiebreakMode::PreviousRoundCountsThenRandom,
-        "previousRoundCountsThenAsk" => TiebreakMode::PreviousRoundCountsThenAsk,
-        "useCandidateOrder" => TiebreakMode::UseCandidateOrder,
-        "generatePermutation" => TiebreakMode::GeneratePermutation,
-        other => return Err(format!("rules.tiebreakMode `{other}` is not supported")),
-    };
-    let overvote_rule = match r.overvote_rule.as_str() {
-        "exhaustImmediately" => OvervoteRule::ExhaustImmediately,
-        "alwaysSkipToNextRank" => OvervoteRule::AlwaysSkipToNextRank,
-        "exhaustIfMultipleContinuing" => OvervoteRule::ExhaustIfMultipleContinuing,
-        other => return Err(format!("rules.overvoteRule `{other}` is not supported")),
-    };
-    let winner_election_mode = match r.winner_election_mode.as_str() {
-        "singleWinnerMajority" => WinnerElectionMode::SingleWinnerMajority,
-        "multiWinnerAllowOnlyOneWinnerPerRound" => {
-            WinnerElectionMode::MultiWinnerAllowOnlyOneWinnerPerRound
-        }
-        "multiWinnerAllowMultipleWinnersPerRound" => {
-            WinnerElectionMode::MultiWinnerAllowMultipleWinnersPerRound
-        }
-        "bottomsUp" => WinnerElectionMode::BottomsUp,
-        "bottomsUpUsingPercentageThreshold" => {
-            WinnerElectionMode::BottomsUpUsingPercentageThreshold
-        }
-        "multiPassIrv" => WinnerElectionMode::MultiPassIrv,
-        other => {
-            return Err(format!(
-                "rules.winnerElectionMode `{other}` is not supported"
-            ));
-        }
-    };
-    Ok(Rules {
-        tiebreak_mode,
-        overvote_rule,
-        winner_election_mode,
-        random_seed: r.random_seed,
-        number_of_winners: r.number_of_winners,
-        bottoms_up_percentage_threshold: r.multi_seat_bottoms_up_percentage_threshold,
-        decimal_places: r.decimal_places_for_vote_arithmetic,
-        minimum_vote_threshold: r.minimum_vote_threshold,
-        max_skipped_ranks_allowed: r.max_skipped_ranks_allowed,
-        max_rankings_allowed: r.max_rankings_allowed,
-        non_integer_winning_threshold: r.non_integer_winning_threshold,
-        first_round_determines_threshold: r.does_first_round_determine_threshold,
-        hare_quota: r.hare_quota,
-        batch_elimination: r.batch_elimination,
-        continue_until_two_candidates_remain: r.continue_until_two_candidates_remain,
-        stop_tabulation_early_after_round: r.stop_tabulation_early_after_round,
-        exhaust_on_duplicate_candidate: r.exhaust_on_duplicate_candidate,
-        cutoff_elimination: r.cutoff_elimination,
-    })
 }
 
 /// Puts a tabulation into RCTab's report layout; `seats` is the number the count filled
@@ -324,14 +263,14 @@ pub fn build_report(
         )
         .unwrap_or(u32::MAX),
         bottoms_up_percentage: (config.rules.winner_election_mode
-            == "bottomsUpUsingPercentageThreshold")
-            .then_some(config.rules.multi_seat_bottoms_up_percentage_threshold)
+            == WinnerElectionMode::BottomsUpUsingPercentageThreshold)
+            .then_some(config.rules.bottoms_up_percentage_threshold)
             .flatten(),
         // As RCTab 2.0's expected reports show: several seats, or a bottoms-up count whose
         // threshold the first round fixes.
         percent_of_first_round: config.rules.number_of_winners > 1
             || (config.rules.number_of_winners == 0
-                && config.rules.does_first_round_determine_threshold),
+                && config.rules.first_round_determines_threshold),
         total_ballots: tabulation.total_ballots,
         undervotes: tabulation.undervotes,
         final_threshold: rounds

@@ -7,6 +7,7 @@
 
 use std::path::Path;
 
+use canvass_tally::rcv::{OvervoteRule, Rules, TiebreakMode, WinnerElectionMode};
 use serde_json::Value;
 
 use crate::error::{FormatError, Location, Result};
@@ -23,8 +24,10 @@ pub struct RctabConfig {
     pub sources: Vec<SourceSpec>,
     /// `candidates`, in config order.
     pub candidates: Vec<ConfigCandidate>,
-    /// `rules`.
-    pub rules: RctabRules,
+    /// `rules`, as the tally engine's rules.
+    pub rules: Rules,
+    /// `rules.rulesDescription`, if set.
+    pub rules_description: Option<String>,
 }
 
 /// `outputSettings`.
@@ -52,71 +55,6 @@ pub struct ConfigCandidate {
     /// `excluded`.
     pub excluded: bool,
 }
-
-/// The `rules` section, checked but otherwise as written (mode names stay RCTab's strings).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RctabRules {
-    /// `tiebreakMode`.
-    pub tiebreak_mode: String,
-    /// `overvoteRule`.
-    pub overvote_rule: String,
-    /// `winnerElectionMode`.
-    pub winner_election_mode: String,
-    /// `randomSeed`.
-    pub random_seed: Option<i64>,
-    /// `numberOfWinners`.
-    pub number_of_winners: u32,
-    /// `multiSeatBottomsUpPercentageThreshold` (percent).
-    pub multi_seat_bottoms_up_percentage_threshold: Option<u32>,
-    /// `decimalPlacesForVoteArithmetic`.
-    pub decimal_places_for_vote_arithmetic: u32,
-    /// `minimumVoteThreshold` (0 if not set).
-    pub minimum_vote_threshold: u64,
-    /// `maxSkippedRanksAllowed`; `None` for `unlimited`.
-    pub max_skipped_ranks_allowed: Option<u32>,
-    /// `maxRankingsAllowed`; `None` for `max`.
-    pub max_rankings_allowed: Option<u32>,
-    /// `nonIntegerWinningThreshold`.
-    pub non_integer_winning_threshold: bool,
-    /// `doesFirstRoundDetermineThreshold`.
-    pub does_first_round_determine_threshold: bool,
-    /// `hareQuota`.
-    pub hare_quota: bool,
-    /// `batchElimination`.
-    pub batch_elimination: bool,
-    /// `continueUntilTwoCandidatesRemain`.
-    pub continue_until_two_candidates_remain: bool,
-    /// `stopTabulationEarlyAfterRound`.
-    pub stop_tabulation_early_after_round: Option<u32>,
-    /// `exhaustOnDuplicateCandidate`.
-    pub exhaust_on_duplicate_candidate: bool,
-    /// `cutoffElimination` (bottoms-up with a percentage threshold).
-    pub cutoff_elimination: bool,
-    /// `rulesDescription`.
-    pub rules_description: Option<String>,
-}
-
-const TIEBREAK_MODES: &[&str] = &[
-    "random",
-    "stopCountingAndAsk",
-    "previousRoundCountsThenRandom",
-    "previousRoundCountsThenAsk",
-    "useCandidateOrder",
-    "generatePermutation",
-];
-const OVERVOTE_RULES: &[&str] = &[
-    "alwaysSkipToNextRank",
-    "exhaustImmediately",
-    "exhaustIfMultipleContinuing",
-];
-const WINNER_MODES: &[&str] = &[
-    "singleWinnerMajority",
-    "multiWinnerAllowOnlyOneWinnerPerRound",
-    "multiWinnerAllowMultipleWinnersPerRound",
-    "bottomsUp",
-    "bottomsUpUsingPercentageThreshold",
-    "multiPassIrv",
-];
 
 struct Fields<'a> {
     file: &'a str,
@@ -172,12 +110,14 @@ impl Fields<'_> {
         }
     }
 
-    fn one_of(&self, key: &str, allowed: &[&str]) -> Result<String> {
+    fn one_of<T: Copy>(&self, key: &str, names: &[(T, &'static str)]) -> Result<T> {
         let v = self.required_text(key)?;
-        if allowed.contains(&v.as_str()) {
-            Ok(v)
-        } else {
-            Err(self.err(key, format!("one of {}; found `{v}`", allowed.join(", "))))
+        match names.iter().find(|(_, n)| *n == v) {
+            Some((mode, _)) => Ok(*mode),
+            None => {
+                let allowed: Vec<&str> = names.iter().map(|(_, n)| *n).collect();
+                Err(self.err(key, format!("one of {}; found `{v}`", allowed.join(", "))))
+            }
         }
     }
 }
@@ -321,35 +261,36 @@ pub fn parse_config(text: &str, file: &str, config_dir: &Path) -> Result<RctabCo
             "a whole number from 1 to 100",
         ));
     }
-    let rules = RctabRules {
-        tiebreak_mode: r.one_of("tiebreakMode", TIEBREAK_MODES)?,
-        overvote_rule: r.one_of("overvoteRule", OVERVOTE_RULES)?,
-        winner_election_mode: r.one_of("winnerElectionMode", WINNER_MODES)?,
+    let rules = Rules {
+        tiebreak_mode: r.one_of("tiebreakMode", TiebreakMode::NAMES)?,
+        overvote_rule: r.one_of("overvoteRule", OvervoteRule::NAMES)?,
+        winner_election_mode: r.one_of("winnerElectionMode", WinnerElectionMode::NAMES)?,
         random_seed: r.number("randomSeed", "from -140737488355328 to 140737488355327")?,
         number_of_winners: winners,
-        multi_seat_bottoms_up_percentage_threshold: percentage,
-        decimal_places_for_vote_arithmetic: places,
+        bottoms_up_percentage_threshold: percentage,
+        decimal_places: places,
         minimum_vote_threshold: r
             .number("minimumVoteThreshold", "from 0 to 1000000")?
             .unwrap_or(0),
         max_skipped_ranks_allowed: max_skipped,
         max_rankings_allowed: max_rankings,
         non_integer_winning_threshold: r.flag("nonIntegerWinningThreshold")?,
-        does_first_round_determine_threshold: r.flag("doesFirstRoundDetermineThreshold")?,
+        first_round_determines_threshold: r.flag("doesFirstRoundDetermineThreshold")?,
         hare_quota: r.flag("hareQuota")?,
         batch_elimination: r.flag("batchElimination")?,
         continue_until_two_candidates_remain: r.flag("continueUntilTwoCandidatesRemain")?,
         stop_tabulation_early_after_round: r.number("stopTabulationEarlyAfterRound", "from 1")?,
         exhaust_on_duplicate_candidate: r.flag("exhaustOnDuplicateCandidate")?,
         cutoff_elimination: r.flag("cutoffElimination")?,
-        rules_description: r.text("rulesDescription")?,
     };
+    let rules_description = r.text("rulesDescription")?;
     Ok(RctabConfig {
         tabulator_version,
         output,
         sources,
         candidates,
         rules,
+        rules_description,
     })
 }
 

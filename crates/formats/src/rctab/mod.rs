@@ -25,7 +25,7 @@ mod csv;
 mod json;
 mod report;
 
-pub use config::{ConfigCandidate, OutputSettings, RctabConfig, RctabRules, parse_config};
+pub use config::{ConfigCandidate, OutputSettings, RctabConfig, parse_config};
 pub use csv::write_csv;
 pub use json::write_json;
 pub use report::{DetailedReport, InactiveReport, ReportRound, TallyResult};

@@ -49,6 +49,54 @@ pub enum WinnerElectionMode {
     MultiPassIrv,
 }
 
+/// Maps an RCTab mode enum to and from the name its config files use.
+macro_rules! rctab_names {
+    ($ty:ident { $($variant:ident => $name:literal),+ $(,)? }) => {
+        impl $ty {
+            /// Every variant with its RCTab config name, in RCTab's documented order.
+            pub const NAMES: &'static [($ty, &'static str)] = &[$(($ty::$variant, $name)),+];
+
+            /// The name RCTab's config uses for this mode.
+            #[must_use]
+            pub fn rctab_name(self) -> &'static str {
+                match self {
+                    $($ty::$variant => $name),+
+                }
+            }
+
+            /// The mode an RCTab config names, if it is one.
+            #[must_use]
+            pub fn from_rctab_name(name: &str) -> Option<$ty> {
+                Self::NAMES.iter().find(|(_, n)| *n == name).map(|(v, _)| *v)
+            }
+        }
+    };
+}
+
+rctab_names!(OvervoteRule {
+    AlwaysSkipToNextRank => "alwaysSkipToNextRank",
+    ExhaustImmediately => "exhaustImmediately",
+    ExhaustIfMultipleContinuing => "exhaustIfMultipleContinuing",
+});
+
+rctab_names!(TiebreakMode {
+    Random => "random",
+    StopCountingAndAsk => "stopCountingAndAsk",
+    PreviousRoundCountsThenRandom => "previousRoundCountsThenRandom",
+    PreviousRoundCountsThenAsk => "previousRoundCountsThenAsk",
+    UseCandidateOrder => "useCandidateOrder",
+    GeneratePermutation => "generatePermutation",
+});
+
+rctab_names!(WinnerElectionMode {
+    SingleWinnerMajority => "singleWinnerMajority",
+    MultiWinnerAllowOnlyOneWinnerPerRound => "multiWinnerAllowOnlyOneWinnerPerRound",
+    MultiWinnerAllowMultipleWinnersPerRound => "multiWinnerAllowMultipleWinnersPerRound",
+    BottomsUp => "bottomsUp",
+    BottomsUpUsingPercentageThreshold => "bottomsUpUsingPercentageThreshold",
+    MultiPassIrv => "multiPassIrv",
+});
+
 /// The `rules` section of an RCTab config, as plain data.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rules {
