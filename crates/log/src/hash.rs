@@ -99,13 +99,42 @@ pub fn leaf_hash(entry: &[u8]) -> Hash {
     Hash(h.finalize().into())
 }
 
+/// SHA-256 initial hash value (FIPS 180-4 section 5.3.3).
+const H0: [u32; 8] = [
+    0x6a09_e667,
+    0xbb67_ae85,
+    0x3c6e_f372,
+    0xa54f_f53a,
+    0x510e_527f,
+    0x9b05_688c,
+    0x1f83_d9ab,
+    0x5be0_cd19,
+];
+
 /// RFC 6962 interior node hash: `SHA-256(0x01 || left || right)`.
+///
+/// The 65-byte message always pads to exactly two 64-byte blocks, so they are laid out
+/// directly and fed to the SHA-256 compression function (`sha2::compress256`, which uses the
+/// CPU's SHA extensions when present) without the incremental hasher's buffering.
 pub fn node_hash(left: &Hash, right: &Hash) -> Hash {
-    let mut h = Sha256::new();
-    h.update([1u8]);
-    h.update(left.0);
-    h.update(right.0);
-    Hash(h.finalize().into())
+    let mut blocks =
+        [sha2::digest::generic_array::GenericArray::<u8, sha2::digest::consts::U64>::default(); 2];
+    let (b0, b1) = blocks.split_at_mut(1);
+    let (b0, b1) = (&mut b0[0], &mut b1[0]);
+    b0[0] = 1;
+    b0[1..33].copy_from_slice(&left.0);
+    b0[33..64].copy_from_slice(&right.0[..31]);
+    b1[0] = right.0[31];
+    b1[1] = 0x80;
+    // Message length in bits, big-endian, in the last 8 bytes: 65 * 8 = 520.
+    b1[56..64].copy_from_slice(&520u64.to_be_bytes());
+    let mut state = H0;
+    sha2::compress256(&mut state, &blocks);
+    let mut out = [0u8; HASH_SIZE];
+    for (chunk, word) in out.chunks_exact_mut(4).zip(state) {
+        chunk.copy_from_slice(&word.to_be_bytes());
+    }
+    Hash(out)
 }
 
 #[cfg(test)]
@@ -129,6 +158,23 @@ mod tests {
             leaf_hash(b"").to_hex(),
             "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d"
         );
+    }
+
+    #[test]
+    fn node_hash_equals_sha256_of_prefixed_concatenation() {
+        // The two-block shortcut must agree with the plain definition for arbitrary inputs.
+        for seed in 0u8..20 {
+            let l = Hash([seed; 32]);
+            let mut r = [0u8; 32];
+            for (i, b) in r.iter_mut().enumerate() {
+                *b = seed.wrapping_mul(31).wrapping_add(i as u8);
+            }
+            let r = Hash(r);
+            let mut m = vec![1u8];
+            m.extend_from_slice(&l.0);
+            m.extend_from_slice(&r.0);
+            assert_eq!(node_hash(&l, &r), Hash(Sha256::digest(&m).into()));
+        }
     }
 
     #[test]

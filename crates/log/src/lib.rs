@@ -22,6 +22,7 @@ pub use cosign::{CosignatureVerifier, Cosigner, WitnessPolicy};
 pub use hash::{EMPTY_ROOT, HASH_SIZE, Hash, leaf_hash, node_hash};
 pub use merkle::{
     MemoryTree, NodeSource, NodeUnavailable, ProofError, VerifyError, consistency_proof,
-    inclusion_proof, root_from_inclusion_proof, tree_root, verify_consistency, verify_inclusion,
+    inclusion_proof, inclusion_proof_into, root_from_inclusion_proof, tree_root,
+    verify_consistency, verify_inclusion,
 };
 pub use tile::{Tile, TileKind};

@@ -1,0 +1,137 @@
+//! Inclusion proof throughput per CPU-second, for several tree sizes, with the SHA-256
+//! compression cost that bounds verification.
+//!
+//! Run: `cargo run --release -p canvass-log --example proof_throughput -- [LOG2_SIZE ...]`
+//! (default sizes 2^10 2^20; `26` builds a 2^26-leaf in-memory tree, which takes about 4 GiB).
+//!
+//! For each size: generation only (into a reused buffer), verification only (of 4,096 proofs
+//! generated beforehand, each checked against the root, leaf hash recomputed from the entry), and
+//! generate-then-verify of a fresh proof for a pseudo-random leaf each time. Rates are per
+//! CPU-second of this single-threaded process (utime + stime), so other load on the machine
+//! does not distort them; the load average is printed too.
+use std::hint::black_box;
+use std::time::Instant;
+
+use canvass_log::{MemoryTree, inclusion_proof_into, leaf_hash, node_hash, verify_inclusion};
+
+fn cpu_seconds() -> f64 {
+    let s = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after = s.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<u64> = after
+        .split_whitespace()
+        .map(|x| x.parse().unwrap_or(0))
+        .collect();
+    (f.get(11).copied().unwrap_or(0) + f.get(12).copied().unwrap_or(0)) as f64 / 100.0
+}
+
+/// Runs `f` in rounds of `chunk` calls for at least `min_cpu` CPU seconds; returns calls per
+/// CPU-second and per wall-second.
+fn rate(min_cpu: f64, chunk: u64, mut f: impl FnMut(u64)) -> (f64, f64) {
+    let (c0, w0) = (cpu_seconds(), Instant::now());
+    let mut n = 0u64;
+    loop {
+        for _ in 0..chunk {
+            f(n);
+            n += 1;
+        }
+        let cpu = cpu_seconds() - c0;
+        if cpu >= min_cpu {
+            return (n as f64 / cpu, n as f64 / w0.elapsed().as_secs_f64());
+        }
+    }
+}
+
+fn entry(i: u64) -> [u8; 8] {
+    i.to_le_bytes()
+}
+
+fn main() {
+    let sizes: Vec<u32> = {
+        let a: Vec<u32> = std::env::args()
+            .skip(1)
+            .map(|a| a.parse().expect("log2 size"))
+            .collect();
+        if a.is_empty() { vec![10, 20] } else { a }
+    };
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    println!("load average at start: {}", load.trim());
+    println!(
+        "sha extensions detected: {}",
+        std::arch::is_x86_feature_detected!("sha")
+    );
+
+    // Floor: one node hash is two SHA-256 compressions.
+    let (a, b) = (leaf_hash(b"a"), leaf_hash(b"b"));
+    let mut h = a;
+    let (nh, _) = rate(1.0, 100_000, |_| h = node_hash(&h, &b));
+    black_box(h);
+    println!(
+        "node_hash (2 compressions): {:.1} ns per CPU-second-normalised call, {:.1} M/s",
+        1e9 / nh,
+        nh / 1e6
+    );
+
+    for &lg in &sizes {
+        let n = 1u64 << lg;
+        let t0 = Instant::now();
+        let mut tree = MemoryTree::new();
+        for i in 0..n {
+            tree.push_leaf_hash(leaf_hash(&entry(i)));
+        }
+        let root = tree.root();
+        println!(
+            "\n2^{lg} = {n} leaves (built in {:.1} s), proof length {}",
+            t0.elapsed().as_secs_f64(),
+            lg
+        );
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            // xorshift64: pseudo-random leaf indices defeat caching of the tree's low levels.
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % n
+        };
+        let mut buf = Vec::with_capacity(64);
+        let (g, gw) = rate(1.5, 10_000, |_| {
+            let i = next();
+            inclusion_proof_into(&tree, i, n, &mut buf).expect("proof");
+            black_box(&buf);
+        });
+        let proofs: Vec<(u64, Vec<_>)> = (0..4096)
+            .map(|_| {
+                let i = next();
+                let mut p = Vec::new();
+                inclusion_proof_into(&tree, i, n, &mut p).expect("proof");
+                (i, p)
+            })
+            .collect();
+        let (v, vw) = rate(1.5, 10_000, |k| {
+            let (i, p) = &proofs[(k % 4096) as usize];
+            let ok = verify_inclusion(*i, n, &leaf_hash(&entry(*i)), p, &root).is_ok();
+            assert!(ok);
+        });
+        let (gv, gvw) = rate(1.5, 10_000, |_| {
+            let i = next();
+            inclusion_proof_into(&tree, i, n, &mut buf).expect("proof");
+            let ok = verify_inclusion(i, n, &leaf_hash(&entry(i)), &buf, &root).is_ok();
+            assert!(ok);
+        });
+        println!("  generate:            {:>10.0}/CPU-s ({gw:.0}/s wall)", g);
+        println!("  verify:              {:>10.0}/CPU-s ({vw:.0}/s wall)", v);
+        println!(
+            "  generate + verify:   {:>10.0}/CPU-s ({gvw:.0}/s wall)",
+            gv
+        );
+        println!(
+            "  floor for verify: {} node hashes + 1 leaf hash = {} compressions = {:.0} ns, at most {:.0}/CPU-s",
+            lg,
+            2 * lg + 1,
+            (f64::from(lg) + 0.5) * 1e9 / nh,
+            nh / (f64::from(lg) + 0.5)
+        );
+        drop(tree);
+    }
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    println!("\nload average at end: {}", load.trim());
+}
