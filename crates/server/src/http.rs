@@ -5,6 +5,7 @@
 //!   `"status":"already-accepted"` for a replay, or the rejection JSON
 //!   (`{"code","field","message"}`) with the code's HTTP status; `413` over the body limit.
 //! - `GET /api/results`: the canonical results JSON.
+//! - `GET /log/...`: the transparency log's checkpoint, key and tiles ([`crate::logroutes`]).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -66,11 +67,13 @@ async fn results(State(app): State<Arc<App>>) -> Response {
 
 /// The router, with a request body limit of `body_limit` bytes.
 pub fn router(app: Arc<App>, body_limit: usize) -> Router {
+    let log_dir = app.log().dir().to_path_buf();
     Router::new()
         .route("/api/submissions", post(submit))
         .route("/api/results", get(results))
         .layer(DefaultBodyLimit::max(body_limit))
         .with_state(app)
+        .merge(crate::logroutes::router(log_dir))
 }
 
 /// Serves the API on `listener` until the process ends.

@@ -7,7 +7,8 @@
 //! - [`pipeline`]: authenticate, authorize and validate a submission, as pure functions
 //!   returning a machine-readable [`Rejection`].
 //! - [`io`]: the file edge (key files with permissions 0600, the roster, definitions).
-//! - [`app`]: the server core (validate, log, store, tabulate); [`http`]: the axum API.
+//! - [`app`]: the server core (validate, log, store, tabulate); [`http`]: the axum API;
+//!   [`logroutes`]: C2SP tlog-tiles serving of the log directory.
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod app;
@@ -16,6 +17,7 @@ pub mod error;
 pub mod http;
 pub mod io;
 pub mod keys;
+pub mod logroutes;
 pub mod note;
 pub mod pipeline;
 pub mod rejection;
