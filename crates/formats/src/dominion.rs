@@ -23,6 +23,8 @@
 //! `_1, _2, ...` sequence, and every id must be in its manifest.
 //! Record ids are `TabulatorId-BatchId-RecordId`.
 
+mod fast;
+
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::Read;
@@ -32,7 +34,7 @@ use canvass_model::{CastVoteRecord, CvrContest, CvrMark};
 use serde::Deserialize;
 
 use crate::error::{FormatError, Location, Result};
-use crate::jsonscan::JsonScanner;
+use crate::jsonscan::{Element, JsonScanner};
 use crate::limits::{MAX_FILES, MAX_MANIFEST_BYTES};
 use crate::nist::check_rank;
 use crate::nist::json::parse_value;
@@ -426,14 +428,32 @@ pub fn read_export(
             continue;
         }
         let mut index = 0u64;
-        while let Some((offset, bytes)) = scanner.next_element("Sessions")? {
+        let candidates = fast::Candidates::new(manifests, options);
+        let mut scratch = fast::Scratch::default();
+        while let Some(element) = scanner.next_element_with("Sessions", |b| {
+            fast::convert(b, manifests, &candidates, options, &mut scratch)
+        })? {
             index += 1;
-            let loc = Location::Record {
-                index,
-                offset: Some(offset),
+            let record = match element {
+                Element::Read(record) => record,
+                Element::Bytes(offset, bytes) => {
+                    match fast::convert(bytes, manifests, &candidates, options, &mut scratch) {
+                        Some((len, record)) if len == bytes.len() => record,
+                        _ => {
+                            // Not plainly valid: serde_json and `convert` give the result or
+                            // the error.
+                            let loc = Location::Record {
+                                index,
+                                offset: Some(offset),
+                            };
+                            let session: Session =
+                                parse_value(file, loc.clone(), "Sessions[]", bytes)?;
+                            convert(file, &loc, session, manifests, options)?
+                        }
+                    }
+                }
             };
-            let session: Session = parse_value(file, loc.clone(), "Sessions[]", bytes)?;
-            match convert(file, &loc, session, manifests, options)? {
+            match record {
                 Some(cvr) => {
                     stats.records += 1;
                     sink(cvr)?;

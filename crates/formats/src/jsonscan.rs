@@ -10,12 +10,23 @@
 //! The splitter only finds value boundaries (strings, escapes and bracket depth); the bytes of
 //! each value are validated by `serde_json` when parsed.
 
+pub(crate) mod lex;
+
 use std::io::Read;
 
 use crate::error::{FormatError, Location, Result};
 use crate::limits::MAX_RECORD_BYTES;
 
 const CHUNK: usize = 256 * 1024;
+
+/// An array element from [`JsonScanner::next_element_with`].
+#[derive(Debug)]
+pub(crate) enum Element<'s, T> {
+    /// The fast reader's result.
+    Read(T),
+    /// The element's absolute offset and exact bytes, for the caller to read otherwise.
+    Bytes(u64, &'s [u8]),
+}
 
 /// Incremental state of a value-extent scan.
 #[derive(Debug, Default, Clone, Copy)]
@@ -206,12 +217,38 @@ impl<R: Read> JsonScanner<R> {
         Ok(true)
     }
 
-    /// Returns the next array element with its absolute offset, or `None` at the closing `]`.
-    pub(crate) fn next_element(&mut self, field: &str) -> Result<Option<(u64, &[u8])>> {
+    /// Returns the next array element, or `None` at the closing `]`. First offers the
+    /// buffered bytes from the element's start on to `fast`, which returns the element's
+    /// length and its reading if it read a complete element, and `None` if it wants the
+    /// element's exact bytes and absolute offset (it ran out of buffered bytes, or the
+    /// element is not plainly valid). This saves scanning each element twice.
+    pub(crate) fn next_element_with<T>(
+        &mut self,
+        field: &str,
+        fast: impl FnOnce(&[u8]) -> Option<(usize, T)>,
+    ) -> Result<Option<Element<'_, T>>> {
+        if !self.element_start(field)? {
+            return Ok(None);
+        }
+        if let Some((len, value)) = fast(&self.buf[self.pos..]) {
+            if len > 0 && self.pos + len <= self.buf.len() {
+                self.pos += len;
+                return Ok(Some(Element::Read(value)));
+            }
+        }
+        let (start, len) = self.scan_value(false).map_err(|e| rename(e, field))?;
+        Ok(Some(Element::Bytes(
+            self.base + start as u64,
+            &self.buf[start..start + len],
+        )))
+    }
+
+    /// Consumes the `,` before an array element; returns false (consuming it) at the `]`.
+    fn element_start(&mut self, field: &str) -> Result<bool> {
         match self.peek()? {
             Some(b']') => {
                 self.pos += 1;
-                return Ok(None);
+                return Ok(false);
             }
             Some(b',') if self.need_comma => self.pos += 1,
             Some(b) if self.need_comma => {
@@ -232,11 +269,7 @@ impl<R: Read> JsonScanner<R> {
         if matches!(self.peek()?, Some(b']') | None) {
             return Err(self.err(field, "an element after `,`"));
         }
-        let (start, len) = self.scan_value(false).map_err(|e| rename(e, field))?;
-        Ok(Some((
-            self.base + start as u64,
-            &self.buf[start..start + len],
-        )))
+        Ok(true)
     }
 
     /// Finds the extent of the value starting at `self.pos` (which is not whitespace), consumes
@@ -299,50 +332,54 @@ fn rename(e: FormatError, field: &str) -> FormatError {
 /// length once its end is inside `avail`.
 fn scan_step(first: u8, avail: &[u8], scan: &mut Scan) -> Option<usize> {
     let mut i = scan.len;
+    let n = avail.len();
     match first {
         b'{' | b'[' | b'"' => {
-            while i < avail.len() {
+            while i < n {
                 if scan.in_string {
                     if scan.escape {
                         scan.escape = false;
                         i += 1;
                         continue;
                     }
-                    match memchr::memchr2(b'"', b'\\', &avail[i..]) {
-                        Some(k) => {
-                            i += k;
-                            if avail[i] == b'\\' {
-                                scan.escape = true;
-                            } else {
-                                scan.in_string = false;
-                                if scan.depth == 0 {
-                                    return Some(i + 1);
-                                }
+                    i = lex::find_quote_or_backslash(avail, i);
+                    match avail.get(i) {
+                        Some(b'\\') => scan.escape = true,
+                        Some(_) => {
+                            scan.in_string = false;
+                            if scan.depth == 0 {
+                                return Some(i + 1);
                             }
-                            i += 1;
                         }
-                        None => i = avail.len(),
+                        None => break,
                     }
+                    i += 1;
                     continue;
                 }
-                match avail[i] {
-                    b'"' => scan.in_string = true,
-                    b'{' | b'[' => scan.depth += 1,
-                    b'}' | b']' => {
-                        scan.depth = scan.depth.saturating_sub(1);
-                        if scan.depth == 0 {
-                            return Some(i + 1);
+                // Outside strings: structure is dense, so a plain byte loop is fastest.
+                while let Some(&b) = avail.get(i) {
+                    i += 1;
+                    match b {
+                        b'"' => {
+                            scan.in_string = true;
+                            break;
                         }
+                        b'{' | b'[' => scan.depth += 1,
+                        b'}' | b']' => {
+                            scan.depth = scan.depth.saturating_sub(1);
+                            if scan.depth == 0 {
+                                return Some(i);
+                            }
+                        }
+                        _ => {}
                     }
-                    _ => {}
                 }
-                i += 1;
             }
-            scan.len = i;
+            scan.len = i.min(n);
             None
         }
         _ => {
-            while i < avail.len() {
+            while i < n {
                 if matches!(avail[i], b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r') {
                     return Some(i);
                 }
@@ -377,8 +414,11 @@ mod tests {
         assert_eq!(s.next_key().unwrap().as_deref(), Some("CVR"));
         assert!(s.begin_array("CVR").unwrap());
         let mut got = Vec::new();
-        while let Some((_, e)) = s.next_element("CVR").unwrap() {
-            got.push(String::from_utf8(e.to_vec()).unwrap());
+        while let Some(e) = s.next_element_with("CVR", |_| None::<(usize, ())>).unwrap() {
+            match e {
+                Element::Bytes(_, e) => got.push(String::from_utf8(e.to_vec()).unwrap()),
+                Element::Read(()) => unreachable!(),
+            }
         }
         assert_eq!(got, vec![r#"{"k": [1, "]"]}"#, "2", r#""s""#]);
         assert_eq!(s.next_key().unwrap().as_deref(), Some("z"));
@@ -393,8 +433,9 @@ mod tests {
         s.begin_object().unwrap();
         s.next_key().unwrap();
         s.begin_array("CVR").unwrap();
-        assert!(s.next_element("CVR").unwrap().is_some());
-        let e = s.next_element("CVR").unwrap_err().to_string();
+        let none = |_: &[u8]| None::<(usize, ())>;
+        assert!(s.next_element_with("CVR", none).unwrap().is_some());
+        let e = s.next_element_with("CVR", none).unwrap_err().to_string();
         assert!(
             e.contains("t.json") && e.contains("CVR") && e.contains("truncated"),
             "{e}"

@@ -190,3 +190,67 @@ pub fn ess_xlsx(rows: u32) -> Vec<u8> {
     }
     wb.save_to_buffer().unwrap()
 }
+
+/// A NIST SP 1500-103 CVR XML report with `records` ballots of three contests (ranked, as
+/// [`nist_json`]), definitions first, one element per line as exporters write it.
+pub fn nist_xml(records: usize) -> Vec<u8> {
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let mut out = Vec::new();
+    out.extend_from_slice(
+        b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<CastVoteRecordReport xmlns=\"http://itl.nist.gov/ns/voting/1500-103/v1\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\">\n",
+    );
+    out.extend_from_slice(b"<Election ObjectId=\"election-001\">\n");
+    for (k, name) in CANDIDATES.iter().enumerate() {
+        writeln!(
+            out,
+            "<Candidate ObjectId=\"c-{}\"><Name>{name}</Name></Candidate>",
+            k + 1
+        )
+        .unwrap();
+    }
+    for c in 0..3 {
+        writeln!(
+            out,
+            "<Contest ObjectId=\"contest-{}\" xsi:type=\"CandidateContest\"><Name>Contest {c}</Name>",
+            c + 1
+        )
+        .unwrap();
+        for k in 0..CANDIDATES.len() {
+            writeln!(out, "<ContestSelection ObjectId=\"cs-{}-{}\" xsi:type=\"CandidateSelection\"><CandidateIds>c-{}</CandidateIds></ContestSelection>", c + 1, k + 1, k + 1).unwrap();
+        }
+        out.extend_from_slice(b"</Contest>\n");
+    }
+    out.extend_from_slice(b"</Election>\n");
+    for p in 0..200 {
+        writeln!(
+            out,
+            "<GpUnit ObjectId=\"gpu-{}\"><Name>Precinct {p}</Name><Type>precinct</Type></GpUnit>",
+            p + 1
+        )
+        .unwrap();
+    }
+    for i in 0..records {
+        writeln!(out, "<CVR>\n<BallotStyleId>Style {}</BallotStyleId>\n<BallotStyleUnitId>gpu-{}</BallotStyleUnitId>\n<BatchId>{}</BatchId>\n<CreatingDeviceId>{}</CreatingDeviceId>\n<CurrentSnapshotId>snapshot-{i}</CurrentSnapshotId>\n<CVRSnapshot ObjectId=\"snapshot-{i}\">\n<Type>original</Type>", i % 12, i % 200 + 1, i / 300, i % 40).unwrap();
+        for c in 0..3 {
+            writeln!(
+                out,
+                "<CVRContest>\n<ContestId>contest-{}</ContestId>",
+                c + 1
+            )
+            .unwrap();
+            let n = 1 + rng.next() % 5;
+            for r in 0..n {
+                let k = 1 + rng.next() % 6;
+                writeln!(out, "<CVRContestSelection>\n<ContestSelectionId>cs-{}-{k}</ContestSelectionId>\n<SelectionPosition>\n<HasIndication>yes</HasIndication>\n<IsAllocable>unknown</IsAllocable>\n<NumberVotes>1</NumberVotes>\n<Rank>{}</Rank>\n</SelectionPosition>\n</CVRContestSelection>", c + 1, r + 1).unwrap();
+            }
+            out.extend_from_slice(b"</CVRContest>\n");
+        }
+        writeln!(
+            out,
+            "</CVRSnapshot>\n<ElectionId>election-001</ElectionId>\n<UniqueId>ballot-{i}</UniqueId>\n</CVR>"
+        )
+        .unwrap();
+    }
+    out.extend_from_slice(b"<GeneratedDate>2024-11-05T20:00:00Z</GeneratedDate>\n<ReportGeneratingDeviceIds>rd-001</ReportGeneratingDeviceIds>\n<Version>1.0.0</Version>\n</CastVoteRecordReport>\n");
+    out
+}

@@ -6,9 +6,10 @@
 
 use serde::Deserialize;
 
+use super::fast::Scratch;
 use super::{Definitions, RawCvr, RawElection, RawNamed};
 use crate::error::{FormatError, Location, Result};
-use crate::jsonscan::JsonScanner;
+use crate::jsonscan::{Element, JsonScanner};
 use crate::source::{Input, ReadStats, Sink, SourceOptions};
 
 /// Parses one JSON value, naming the JSON path of the first bad field on error.
@@ -142,14 +143,30 @@ fn stream_cvrs<R: std::io::Read>(
     }
     let file = scanner.file().to_string();
     let mut index = 0u64;
-    while let Some((offset, bytes)) = scanner.next_element("CVR")? {
+    let mut scratch = Scratch::default();
+    while let Some(element) = scanner.next_element_with("CVR", |b| {
+        defs.resolve_fast(&file, index + 1, b, options, &mut scratch)
+    })? {
         index += 1;
-        let location = Location::Record {
-            index,
-            offset: Some(offset),
+        let record = match element {
+            Element::Read(record) => record,
+            Element::Bytes(offset, bytes) => {
+                match defs.resolve_fast(&file, index, bytes, options, &mut scratch) {
+                    Some((len, record)) if len == bytes.len() => record,
+                    _ => {
+                        // Not plainly valid: serde_json and `resolve` give the result or
+                        // the error.
+                        let location = Location::Record {
+                            index,
+                            offset: Some(offset),
+                        };
+                        let raw: RawCvr = parse_value(&file, location.clone(), "CVR", bytes)?;
+                        defs.resolve(&file, location, index, raw, options)?
+                    }
+                }
+            }
         };
-        let raw: RawCvr = parse_value(&file, location.clone(), "CVR", bytes)?;
-        match defs.resolve(&file, location, index, raw, options)? {
+        match record {
             Some(cvr) => {
                 stats.records += 1;
                 sink(cvr)?;

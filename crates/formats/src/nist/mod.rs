@@ -21,6 +21,7 @@
 //! undeclared write-in; contests are reported by `Name`, choices by candidate `Name`.
 //! NIST CVRs have no counting group, so that field is not carried.
 
+mod fast;
 pub mod json;
 pub mod writer;
 pub mod xml;
