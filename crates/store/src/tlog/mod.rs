@@ -41,7 +41,9 @@ use canvass_log::{
 };
 
 pub use error::{Result, StoreError};
-pub use reader::{AuditReport, TileReader, audit, published};
+pub use reader::{
+    AuditReport, LogSource, SourceTiles, TileReader, audit, audit_from, published, published_from,
+};
 
 use commit::{Pipeline, Shared};
 use edge::{Edge, EdgeSource};
