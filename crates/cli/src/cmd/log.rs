@@ -1,11 +1,12 @@
-//! `canvass log`: inspect, prove and audit a transparency log directory (C2SP tlog-tiles
-//! layout written by `canvass-store`).
+//! `canvass log`: inspect, prove and audit a transparency log in the C2SP tlog-tiles layout,
+//! either a directory written by `canvass-store` or the `http://`/`https://` prefix URL of a
+//! tile server (`<prefix>/checkpoint`, `<prefix>/vkey`, `<prefix>/tile/...`).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use canvass_log::{Checkpoint, Hash, LogVerifier, leaf_hash, verify_consistency, verify_inclusion};
-use canvass_store::tlog::{TileReader, audit, published};
+use canvass_store::tlog::{LogSource, SourceTiles, StoreError, audit_from, published_from};
 use clap::{Args, Subcommand};
 use serde::{Deserialize, Serialize};
 
@@ -19,7 +20,8 @@ use super::{fail, print_json};
   canvass log verify-inclusion proof.json --entry submission.bin
   canvass log prove-consistency /srv/canvass/log --old 1000 --json > cons.json
   canvass log verify-consistency cons.json --old-checkpoint old.cp --new-checkpoint new.cp --vkey log.vkey
-  canvass log audit /srv/canvass/log --vkey log.vkey")]
+  canvass log audit /srv/canvass/log --vkey log.vkey
+  canvass log audit https://canvass.example/log --vkey log.vkey --json")]
 pub struct LogArgs {
     #[command(subcommand)]
     command: LogCommand,
@@ -43,8 +45,10 @@ enum LogCommand {
 
 #[derive(Args, Debug)]
 struct DirArgs {
-    /// Log directory (holding `checkpoint`, `vkey` and `tile/`).
-    dir: PathBuf,
+    /// Log directory (holding `checkpoint`, `vkey` and `tile/`), or the http:// or https://
+    /// URL of a tile server's log prefix (e.g. `https://canvass.example/log`).
+    #[arg(value_name = "DIR|URL")]
+    dir: String,
     /// Trusted verifier key (text or a file holding it); defaults to the directory's own `vkey`,
     /// which only proves self-consistency.
     #[arg(long)]
@@ -159,6 +163,66 @@ pub fn run(args: LogArgs) -> ExitCode {
 
 type CmdResult = Result<ExitCode, String>;
 
+/// Largest resource fetched over HTTP: a bundle of 256 entries of 65,535 bytes, with framing.
+const MAX_FETCH: u64 = 17 << 20;
+
+/// A log directory or a tile server.
+enum Source {
+    Dir(PathBuf),
+    Http { base: String, agent: ureq::Agent },
+}
+
+impl Source {
+    fn new(arg: &str) -> Self {
+        if arg.starts_with("http://") || arg.starts_with("https://") {
+            let agent = ureq::Agent::config_builder()
+                .timeout_global(Some(std::time::Duration::from_secs(60)))
+                .build()
+                .new_agent();
+            Source::Http {
+                base: arg.trim_end_matches('/').to_owned(),
+                agent,
+            }
+        } else {
+            Source::Dir(PathBuf::from(arg))
+        }
+    }
+}
+
+impl LogSource for Source {
+    fn fetch(&self, path: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        match self {
+            Source::Dir(d) => d.as_path().fetch(path),
+            Source::Http { base, agent } => {
+                let url = format!("{base}/{path}");
+                let failed = |msg: String| StoreError::Io {
+                    op: "fetching",
+                    path: PathBuf::from(&url),
+                    source: std::io::Error::other(msg),
+                };
+                match agent.get(&url).call() {
+                    Ok(mut resp) => resp
+                        .body_mut()
+                        .with_config()
+                        .limit(MAX_FETCH)
+                        .read_to_vec()
+                        .map(Some)
+                        .map_err(|e| failed(e.to_string())),
+                    Err(ureq::Error::StatusCode(404)) => Ok(None),
+                    Err(e) => Err(failed(e.to_string())),
+                }
+            }
+        }
+    }
+
+    fn locate(&self, path: &str) -> PathBuf {
+        match self {
+            Source::Dir(d) => d.join(path),
+            Source::Http { base, .. } => PathBuf::from(format!("{base}/{path}")),
+        }
+    }
+}
+
 fn load_vkey(arg: &Option<String>) -> Result<Option<LogVerifier>, String> {
     let Some(v) = arg else { return Ok(None) };
     let text = if Path::new(v).is_file() {
@@ -187,7 +251,8 @@ fn parse_hashes(list: &[String], what: &str) -> Result<Vec<Hash>, String> {
 
 fn checkpoint(a: &DirArgs) -> CmdResult {
     let v = load_vkey(&a.vkey)?;
-    let (v, cp, note) = published(&a.dir, v.as_ref()).map_err(|e| e.to_string())?;
+    let (v, cp, note) =
+        published_from(&Source::new(&a.dir), v.as_ref()).map_err(|e| e.to_string())?;
     if a.json {
         return Ok(print_json(&CheckpointJson {
             origin: cp.origin,
@@ -203,8 +268,9 @@ fn checkpoint(a: &DirArgs) -> CmdResult {
 
 fn prove_inclusion(a: &ProveInclusionArgs) -> CmdResult {
     let v = load_vkey(&a.log.vkey)?;
-    let (_, cp, _) = published(&a.log.dir, v.as_ref()).map_err(|e| e.to_string())?;
-    let reader = TileReader::new(&a.log.dir, cp.size);
+    let src = Source::new(&a.log.dir);
+    let (_, cp, _) = published_from(&src, v.as_ref()).map_err(|e| e.to_string())?;
+    let reader = SourceTiles::new(&src, cp.size);
     let proof =
         canvass_log::inclusion_proof(&reader, a.index, cp.size).map_err(|e| e.to_string())?;
     let leaf =
@@ -228,7 +294,7 @@ fn prove_inclusion(a: &ProveInclusionArgs) -> CmdResult {
 }
 
 /// A one-leaf view of leaf `index` (so `tree_root(.., 1)` reads that leaf's hash).
-struct IndexedLeaf<'a>(&'a TileReader, u64);
+struct IndexedLeaf<'a>(&'a dyn canvass_log::NodeSource, u64);
 
 impl canvass_log::NodeSource for IndexedLeaf<'_> {
     fn node(&self, level: u8, index: u64) -> Result<Hash, canvass_log::NodeUnavailable> {
@@ -292,8 +358,9 @@ fn verify_inclusion_cmd(a: &VerifyInclusionArgs) -> CmdResult {
 
 fn prove_consistency(a: &ProveConsistencyArgs) -> CmdResult {
     let v = load_vkey(&a.log.vkey)?;
-    let (_, cp, _) = published(&a.log.dir, v.as_ref()).map_err(|e| e.to_string())?;
-    let reader = TileReader::new(&a.log.dir, cp.size);
+    let src = Source::new(&a.log.dir);
+    let (_, cp, _) = published_from(&src, v.as_ref()).map_err(|e| e.to_string())?;
+    let reader = SourceTiles::new(&src, cp.size);
     if a.old > cp.size {
         return Err(format!(
             "old size {} is above the published size {}",
@@ -362,7 +429,26 @@ fn verify_consistency_cmd(a: &VerifyConsistencyArgs) -> CmdResult {
 
 fn audit_cmd(a: &DirArgs) -> CmdResult {
     let v = load_vkey(&a.vkey)?;
-    let result = audit(&a.dir, v.as_ref()).map(|r| {
+    let pb = if a.json {
+        indicatif::ProgressBar::hidden()
+    } else {
+        // indicatif draws nothing when stderr is not a terminal.
+        let pb = indicatif::ProgressBar::new(0);
+        pb.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{bar:40} {pos}/{len} entry bundles ({per_sec}, eta {eta})",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        pb
+    };
+    let src = Source::new(&a.dir);
+    let result = audit_from(&src, v.as_ref(), &mut |done, total| {
+        pb.set_length(total);
+        pb.set_position(done);
+    });
+    pb.finish_and_clear();
+    let result = result.map(|r| {
         format!(
             "{} entries re-hashed, {} tile and bundle files match, root {} and signature of {} verified",
             r.entries, r.files_checked, r.checkpoint.root, r.checkpoint.origin
