@@ -129,6 +129,12 @@ pub fn read_json_value(v: &Value, file: &str, e: &Election) -> Result<Vec<Precin
         ));
     }
     let el = &elections[0];
+    // Lookups by id: a search of every precinct per count made large reports quadratic.
+    let county_of: HashMap<&str, &str> = e
+        .precincts
+        .iter()
+        .map(|p| (p.id.as_str(), p.county.as_str()))
+        .collect();
     // (unit, group) → contest index → (selection → votes, over, under)
     type Acc = BTreeMap<usize, (BTreeMap<usize, u64>, u64, u64)>;
     let mut acc: BTreeMap<(Unit, Option<CountingGroup>), Acc> = BTreeMap::new();
@@ -158,8 +164,8 @@ pub fn read_json_value(v: &Value, file: &str, e: &Election) -> Result<Vec<Precin
                     has_total.insert((unit.clone(), dci));
                 }
                 if let Unit::Precinct(p) = &unit {
-                    if let Some(pp) = e.precincts.iter().find(|x| x.id.as_str() == p) {
-                        precinct_counties.insert((pp.county.to_string(), dci));
+                    if let Some(county) = county_of.get(p.as_str()) {
+                        precinct_counties.insert((county.to_string(), dci));
                     }
                 }
                 let slot = acc
@@ -261,6 +267,15 @@ fn map_units(
     unmatched: &mut Vec<String>,
 ) -> Result<HashMap<String, Option<Unit>>> {
     let mut out = HashMap::new();
+    // Precincts by id and by name (the first of a name, as a search would find).
+    let by_id: HashMap<&str, &canvass_model::Precinct> =
+        e.precincts.iter().map(|p| (p.id.as_str(), p)).collect();
+    let mut by_name: HashMap<String, &canvass_model::Precinct> = HashMap::new();
+    for p in &e.precincts {
+        by_name
+            .entry(p.name.trim().to_ascii_lowercase())
+            .or_insert(p);
+    }
     for (i, g) in arr(v, "GpUnit").iter().enumerate() {
         let path = format!("GpUnit[{i}]");
         let id = g
@@ -270,15 +285,9 @@ fn map_units(
         let name = text(g.get("Name"));
         let ext = canvass_id(g);
         let unit = match g.get("Type").and_then(Value::as_str) {
-            Some("precinct" | "split-precinct" | "combined-precinct") => e
-                .precincts
-                .iter()
-                .find(|p| ext == Some(p.id.as_str()))
-                .or_else(|| {
-                    e.precincts
-                        .iter()
-                        .find(|p| name.is_some_and(|n| same_name(n, &p.name)))
-                })
+            Some("precinct" | "split-precinct" | "combined-precinct") => ext
+                .and_then(|x| by_id.get(x).copied())
+                .or_else(|| name.and_then(|n| by_name.get(&n.trim().to_ascii_lowercase()).copied()))
                 .map(|p| Unit::Precinct(p.id.to_string()))
                 .or_else(|| {
                     unmatched.push(format!("precinct `{}` ({path})", name.unwrap_or(id)));
