@@ -35,9 +35,12 @@ records are matched by precinct.
 into place only when everything checked: never a partial file.
 
 --json prints {format, files, records, ballots, reports, contests, unmatched, flags, output}:
-records are cast vote records or result rows read, ballots the cast vote records (0 for
-precinct-level inputs), reports the precinct reports written, unmatched a list of
-{kind, name, count}, flags the server's warnings (e.g. ballots above registered voters).
+records are the cast vote records read, or for precinct-level inputs the counts read
+(contest ballot counts and selection votes; MEDSL: counts after the mode rule), ballots the
+cast vote records (0 for precinct-level inputs), reports the precinct reports written,
+unmatched a list of {kind, name, count}, flags the server's warnings (e.g. ballots above
+registered voters). A progress bar (rows or ballots per second) shows on stderr when it is a
+terminal, unless --quiet.
 
 Exit status: 0 ok, 1 invalid input (unmatched names, failed validation), 2 usage.
 

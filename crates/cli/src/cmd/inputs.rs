@@ -121,7 +121,8 @@ pub struct Loaded {
     pub reports: Vec<PrecinctResult>,
     /// Every unmatched name, unknown precinct and unknown vote mode.
     pub unmatched: Vec<Unmatched>,
-    /// Records read: cast vote records, or report rows (CSV lines, counts).
+    /// Records read: cast vote records, or counts (contest ballots and selection votes
+    /// per report; MEDSL: counts after the mode rule).
     pub records: u64,
     /// Cast vote records read (0 for precinct-level inputs).
     pub ballots: u64,
@@ -403,19 +404,24 @@ fn load_medsl(
 /// county that reports whole, a county FIPS code.
 fn check_ids(out: &mut Loaded) {
     let e = &out.election;
+    // Lookups by id: a linear search per report would make a large file quadratic.
+    let units: std::collections::HashSet<&str> = (e.precincts.iter().map(|x| x.id.as_str()))
+        .chain(e.counties.iter().map(|c| c.fips.as_str()))
+        .collect();
+    let contest_of: std::collections::HashMap<&str, &canvass_model::Contest> =
+        e.contests.iter().map(|d| (d.id.as_str(), d)).collect();
     let mut unknown: std::collections::BTreeMap<String, u64> = Default::default();
     let mut bad: Vec<Unmatched> = Vec::new();
     out.reports.retain_mut(|r| {
         let p = r.precinct.as_str();
-        let known = e.precincts.iter().any(|x| x.id.as_str() == p)
-            || e.counties.iter().any(|c| c.fips.as_str() == p);
+        let known = units.contains(p);
         if !known {
             let ballots = r.contests.iter().map(|c| c.ballots).max().unwrap_or(0);
             *unknown.entry(p.to_string()).or_default() += ballots;
             return false;
         }
         r.contests.retain_mut(|c| {
-            let Some(dc) = e.contests.iter().find(|d| d.id == c.contest) else {
+            let Some(&dc) = contest_of.get(c.contest.as_str()) else {
                 bad.push(Unmatched {
                     kind: "contest",
                     name: format!("{} (precinct {p})", c.contest),
