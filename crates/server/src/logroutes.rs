@@ -13,13 +13,16 @@
 //! disk, or that lies beyond the latest published checkpoint, is `404`. A tile is served only
 //! if its contents have the exact shape its path promises (`32 × W` bytes; a bundle of exactly
 //! `W` entries), so a file damaged by a crash of the writer is never given immutable cache
-//! headers; it is a `500` instead.
+//! headers; it is a `500` instead. Validated tiles are kept in memory (up to 64 MiB): they
+//! never change.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use axum::Router;
+use axum::body::Bytes;
 use axum::extract::{Path as UrlPath, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -35,12 +38,15 @@ const TEXT: &str = "text/plain; charset=utf-8";
 const OCTETS: &str = "application/octet-stream";
 /// How long a cached checkpoint size is trusted before the file is read again.
 const SIZE_TTL: Duration = Duration::from_millis(500);
+/// Bytes of validated tiles kept in memory (immutable, so never stale); emptied when full.
+const CACHE_BYTES: usize = 64 << 20;
 
 /// What the routes share: the log directory and the size of the latest checkpoint.
 #[derive(Debug)]
 pub struct LogFiles {
     dir: PathBuf,
     size: RwLock<(u64, Option<Instant>)>,
+    cache: RwLock<(HashMap<String, Bytes>, usize)>,
 }
 
 impl LogFiles {
@@ -49,6 +55,7 @@ impl LogFiles {
         Self {
             dir: dir.into(),
             size: RwLock::new((0, None)),
+            cache: RwLock::new((HashMap::new(), 0)),
         }
     }
 
@@ -155,6 +162,9 @@ fn serve_tile(files: &LogFiles, path: &str) -> Response {
             format!("{path} is not in canonical form; use {}", t.path()),
         );
     }
+    if let Some(b) = files.cache.read().ok().and_then(|c| c.0.get(path).cloned()) {
+        return immutable(b);
+    }
     let need = needed_size(&t);
     if need > files.checkpoint_size(false) && need > files.checkpoint_size(true) {
         return error(
@@ -176,7 +186,27 @@ fn serve_tile(files: &LogFiles, path: &str) -> Response {
             format!("{path} on disk does not have the shape its path requires"),
         );
     }
-    respond(StatusCode::OK, OCTETS, IMMUTABLE, body)
+    let body = Bytes::from(body);
+    if let Ok(mut c) = files.cache.write() {
+        if c.1 + body.len() > CACHE_BYTES {
+            *c = (HashMap::new(), 0);
+        }
+        c.1 += body.len();
+        c.0.insert(path.to_owned(), body.clone());
+    }
+    immutable(body)
+}
+
+fn immutable(body: Bytes) -> Response {
+    (
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, OCTETS),
+            (header::CACHE_CONTROL, IMMUTABLE),
+        ],
+        body,
+    )
+        .into_response()
 }
 
 /// The `/log/...` routes over the log directory `dir`; merge into an application router.
