@@ -332,25 +332,10 @@ pub fn read_path(path: &Path, options: &SourceOptions, sink: &mut Sink<'_>) -> R
         }
         return Ok(stats);
     }
-    let f = File::open(path).map_err(|e| FormatError::io(&display, e))?;
-    let mut zip = zip::ZipArchive::new(f).map_err(|e| {
-        FormatError::invalid(
-            &display,
-            Location::File,
-            "(zip)",
-            format!("a folder or a zip archive ({e})"),
-        )
-    })?;
+    let mut zip = crate::archive::open(path)?;
     let mut exports = Vec::new();
     for i in 0..zip.len() {
-        let entry = zip.by_index(i).map_err(|e| {
-            FormatError::invalid(
-                &display,
-                Location::File,
-                "(zip)",
-                format!("a readable zip entry ({e})"),
-            )
-        })?;
+        let entry = zip.by_index(i)?;
         let full = entry.name().to_string();
         let name = base_name(&full).to_string();
         let shown = format!("{display}!{full}");
@@ -373,14 +358,7 @@ pub fn read_path(path: &Path, options: &SourceOptions, sink: &mut Sink<'_>) -> R
     }
     exports.sort();
     for (_, i) in exports {
-        let entry = zip.by_index(i).map_err(|e| {
-            FormatError::invalid(
-                &display,
-                Location::File,
-                "(zip)",
-                format!("a readable zip entry ({e})"),
-            )
-        })?;
+        let entry = zip.by_index(i)?;
         let shown = format!("{display}!{}", entry.name());
         read_export(
             std::io::BufReader::with_capacity(256 * 1024, entry),

@@ -16,6 +16,7 @@
 //! with `overvote_delimiter`, `A//B` is two marks at one rank. Without `id_column`, record
 //! ids are `<file name>-<n>` for the n-th ballot, as RCTab numbers them.
 
+use std::borrow::Cow;
 use std::fs::File;
 use std::io::BufReader;
 use std::path::Path;
@@ -78,14 +79,14 @@ impl Layout {
     }
 
     /// Fills id, precinct and batch of a record from a row.
-    pub(crate) fn ids(
+    pub(crate) fn ids<S: AsRef<str>>(
         &self,
-        row: &[String],
+        row: &[S],
         ballot_index: u64,
     ) -> (String, Option<String>, Option<String>) {
         let get = |c: Option<usize>| {
             c.and_then(|c| row.get(c))
-                .map(|s| s.trim().to_string())
+                .map(|s| s.as_ref().trim().to_string())
                 .filter(|s| !s.is_empty())
         };
         let id = get(self.id_col)
@@ -124,9 +125,9 @@ struct EssRows<'o, 's, 'k> {
 
 impl EssRows<'_, '_, '_> {
     /// Handles one row (1-based row number), cells as text.
-    fn row(&mut self, row_number: u64, row: Vec<String>) -> Result<()> {
+    fn row<S: AsRef<str>>(&mut self, row_number: u64, row: &[S]) -> Result<()> {
         if row_number + 1 == self.layout.first_vote_row {
-            self.header = row;
+            self.header = row.iter().map(|c| c.as_ref().to_string()).collect();
             if self.options.contest_id.as_deref().is_none_or(str::is_empty) {
                 if let Some(h) = self.header.get(self.layout.first_vote_col) {
                     self.contest = contest_from_header(h);
@@ -142,11 +143,11 @@ impl EssRows<'_, '_, '_> {
             }
             return Ok(());
         }
-        if row_number < self.layout.first_vote_row || row.iter().all(|c| c.trim().is_empty()) {
+        if row_number < self.layout.first_vote_row {
             return Ok(());
         }
         self.ballots += 1;
-        let (id, precinct, batch) = self.layout.ids(&row, self.ballots);
+        let (id, precinct, batch) = self.layout.ids(row, self.ballots);
         let ranks = match self.rank_columns {
             Some(n) => n,
             None => {
@@ -164,7 +165,7 @@ impl EssRows<'_, '_, '_> {
             let col = self.layout.first_vote_col + r;
             // r < ranks <= MAX_COLUMNS, so the rank fits in u32.
             let rank = r as u32 + 1;
-            let text = row.get(col).map(|s| s.trim()).unwrap_or("");
+            let text = row.get(col).map_or("", |s| s.as_ref().trim());
             if text.is_empty() {
                 if self.options.treat_blank_as_undeclared_write_in {
                     marks.push(CvrMark {
@@ -258,16 +259,20 @@ fn new_rows<'o, 's, 'k>(
     })
 }
 
-fn cell_text(v: &DataRef<'_>) -> std::result::Result<String, String> {
+/// A cell's text: borrowed from the workbook's shared strings where it is one (ES&S
+/// exports store every candidate cell that way), so most cells cost no allocation.
+fn cell_text<'a>(v: DataRef<'a>) -> std::result::Result<Cow<'a, str>, String> {
     Ok(match v {
-        DataRef::Empty => String::new(),
-        DataRef::String(s) | DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => s.clone(),
-        DataRef::SharedString(s) => (*s).to_string(),
-        DataRef::Int(i) => i.to_string(),
-        DataRef::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
-        DataRef::Float(f) => f.to_string(),
-        DataRef::Bool(b) => b.to_string(),
-        DataRef::DateTime(d) => d.as_f64().to_string(),
+        DataRef::Empty => Cow::Borrowed(""),
+        DataRef::SharedString(s) => Cow::Borrowed(s),
+        DataRef::String(s) | DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => Cow::Owned(s),
+        DataRef::Int(i) => Cow::Owned(i.to_string()),
+        DataRef::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => {
+            Cow::Owned(format!("{}", f as i64))
+        }
+        DataRef::Float(f) => Cow::Owned(f.to_string()),
+        DataRef::Bool(b) => Cow::Owned(b.to_string()),
+        DataRef::DateTime(d) => Cow::Owned(d.as_f64().to_string()),
         DataRef::Error(e) => return Err(format!("a value; found the spreadsheet error {e}")),
     })
 }
@@ -279,20 +284,76 @@ fn cell_text(v: &DataRef<'_>) -> std::result::Result<String, String> {
 /// over-long cells, bad options, or an error from `sink`.
 pub fn read_xlsx(path: &Path, options: &SourceOptions, sink: &mut Sink<'_>) -> Result<ReadStats> {
     let file = path.display().to_string();
-    let f = File::open(path).map_err(|e| FormatError::io(&file, e))?;
-    read_xlsx_from(BufReader::new(f), &file, options, sink)
+    let open = || {
+        File::open(path)
+            .map(BufReader::new)
+            .map_err(|e| FormatError::io(&file, e))
+    };
+    read_book(open()?, open, &file, options, sink)
 }
 
-/// Reads an ES&S xlsx export from any seekable reader; `file` names it in errors.
+/// Reads an ES&S xlsx export from any seekable reader; `file` names it in errors. The
+/// reader is cloned once if the sheet has rows without cells (see [`read_xlsx`]).
 ///
 /// # Errors
 /// As [`read_xlsx`].
-pub fn read_xlsx_from<RS: std::io::Read + std::io::Seek>(
+pub fn read_xlsx_from<RS: std::io::Read + std::io::Seek + Clone>(
     reader: RS,
     file: &str,
     options: &SourceOptions,
     sink: &mut Sink<'_>,
 ) -> Result<ReadStats> {
+    let again = reader.clone();
+    read_book(reader, move || Ok(again), file, options, sink)
+}
+
+/// Empty rows not yet handed out, read on first need with a second reader of the workbook.
+struct EmptyRows<F> {
+    reopen: Option<F>,
+    rows: std::iter::Peekable<std::vec::IntoIter<u32>>,
+}
+
+impl<R2: std::io::Read + std::io::Seek, F: FnOnce() -> Result<R2>> EmptyRows<F> {
+    /// Hands every empty row numbered below `before` (1-based) to `rows`.
+    fn emit_below(
+        &mut self,
+        before: u64,
+        file: &str,
+        rows: &mut EssRows<'_, '_, '_>,
+    ) -> Result<()> {
+        if let Some(reopen) = self.reopen.take() {
+            self.rows = crate::xlsx_rows::empty_rows(reopen()?, file)?
+                .into_iter()
+                .peekable();
+        }
+        while let Some(n) = self.rows.next_if(|&n| u64::from(n) < before) {
+            // (An empty header row is not a header: the header stays unknown.)
+            if u64::from(n) >= rows.layout.first_vote_row {
+                rows.row::<&str>(u64::from(n), &[])?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// [`read_xlsx_from`], with `reopen` giving a second reader only if rows without cells must
+/// be found (a gap in the rows the cells are in, or fewer rows than the sheet's dimension).
+fn read_book<RS, R2, F>(
+    reader: RS,
+    reopen: F,
+    file: &str,
+    options: &SourceOptions,
+    sink: &mut Sink<'_>,
+) -> Result<ReadStats>
+where
+    RS: std::io::Read + std::io::Seek,
+    R2: std::io::Read + std::io::Seek,
+    F: FnOnce() -> Result<R2>,
+{
+    let mut empty = EmptyRows {
+        reopen: Some(reopen),
+        rows: Vec::new().into_iter().peekable(),
+    };
     let bad_book = |e: calamine::XlsxError| {
         FormatError::invalid(
             file,
@@ -312,8 +373,10 @@ pub fn read_xlsx_from<RS: std::io::Read + std::io::Seek>(
         ));
     };
     let mut cells = book.worksheet_cells_reader(&sheet).map_err(bad_book)?;
+    // The last row (0-based) by the sheet's dimension; unknown without one.
+    let dimension_end = Some(cells.dimensions().end.0).filter(|&r| r > 0);
     let mut current_row: Option<u32> = None;
-    let mut row: Vec<String> = Vec::new();
+    let mut row: Vec<Cow<'_, str>> = Vec::new();
     loop {
         let next = cells.next_cell().map_err(|e| {
             FormatError::invalid(
@@ -335,7 +398,12 @@ pub fn read_xlsx_from<RS: std::io::Read + std::io::Seek>(
         }
         if current_row != Some(r) {
             if let Some(cr) = current_row {
-                rows.row(u64::from(cr) + 1, std::mem::take(&mut row))?;
+                rows.row(u64::from(cr) + 1, &row)?;
+                row.clear();
+            }
+            // Rows skipped over may be `<row>`s without cells: ballots with no rankings.
+            if r > current_row.map_or(0, |cr| cr + 1) {
+                empty.emit_below(u64::from(r) + 1, file, &mut rows)?;
             }
             current_row = Some(r);
         }
@@ -347,7 +415,7 @@ pub fn read_xlsx_from<RS: std::io::Read + std::io::Seek>(
                 format!("at most {MAX_COLUMNS} columns"),
             ));
         }
-        let text = cell_text(cell.get_value()).map_err(|e| {
+        let text = cell_text(cell.get_value().clone()).map_err(|e| {
             FormatError::invalid(
                 file,
                 Location::Line(u64::from(r) + 1),
@@ -365,12 +433,15 @@ pub fn read_xlsx_from<RS: std::io::Read + std::io::Seek>(
         }
         let c = c as usize;
         if row.len() <= c {
-            row.resize(c + 1, String::new());
+            row.resize(c + 1, Cow::Borrowed(""));
         }
         row[c] = text;
     }
     if let Some(cr) = current_row {
-        rows.row(u64::from(cr) + 1, row)?;
+        rows.row(u64::from(cr) + 1, &row)?;
+    }
+    if dimension_end.is_none_or(|end| current_row.is_none_or(|cr| end > cr)) {
+        empty.emit_below(u64::MAX, file, &mut rows)?;
     }
     Ok(rows.stats)
 }
@@ -476,7 +547,7 @@ pub fn read_csv(input: &Input, options: &SourceOptions, sink: &mut Sink<'_>) -> 
     let mut index = 0u64;
     csv_rows(input, |_line, row| {
         index += 1;
-        rows.row(index, row)
+        rows.row(index, &row)
     })?;
     Ok(rows.stats)
 }

@@ -104,15 +104,7 @@ fn read_zip(
     stats: &mut ReadStats,
 ) -> Result<()> {
     let display = path.display().to_string();
-    let f = File::open(path).map_err(|e| FormatError::io(&display, e))?;
-    let mut zip = zip::ZipArchive::new(f).map_err(|e| {
-        FormatError::invalid(
-            &display,
-            Location::File,
-            "(zip)",
-            format!("a folder or a zip archive ({e})"),
-        )
-    })?;
+    let mut zip = crate::archive::open(path)?;
     let mut entries: Vec<(String, usize)> = (0..zip.len())
         .filter_map(|i| zip.name_for_index(i).map(|n| (n.to_string(), i)))
         .filter(|(n, _)| is_cvr_xml(n))
@@ -120,14 +112,7 @@ fn read_zip(
     entries.sort();
     for (name, i) in entries {
         let shown = format!("{display}!{name}");
-        let entry = zip.by_index(i).map_err(|e| {
-            FormatError::invalid(
-                &shown,
-                Location::File,
-                "(zip)",
-                format!("a readable zip entry ({e})"),
-            )
-        })?;
+        let entry = zip.by_index(i)?;
         let bytes = read_capped(entry, &shown)?;
         read_ballot(&bytes, &shown, options, sink, stats)?;
     }

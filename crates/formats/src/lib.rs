@@ -5,6 +5,7 @@
 //! [`read_source`], which takes a [`SourceSpec`] (provider, path, RCTab-style options).
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod archive;
 pub mod clear_ballot;
 pub mod dominion;
 pub mod err;
@@ -19,6 +20,7 @@ pub mod nist;
 pub mod precinct_csv;
 pub mod rctab;
 pub mod source;
+mod xlsx_rows;
 mod xmltree;
 
 pub use error::{FormatError, Location};

@@ -16,3 +16,18 @@ pub const MAX_RANK: u32 = 1000;
 
 /// The most CVR files read from one folder or archive.
 pub const MAX_FILES: usize = 10_000_000;
+
+/// The most bytes one zip archive entry may unpack to (4 GiB). A Dominion `CvrExport*.json`
+/// or a Hart ballot file is far smaller; a bigger one is read from an unpacked folder.
+pub const MAX_ZIP_ENTRY_BYTES: u64 = 4 * 1024 * 1024 * 1024;
+
+/// The most bytes all entries of one zip archive may unpack to together (64 GiB).
+pub const MAX_ZIP_TOTAL_BYTES: u64 = 64 * 1024 * 1024 * 1024;
+
+/// The highest compression ratio (unpacked : packed bytes) of a zip entry. Real CVR JSON and
+/// XML pack about 5:1 to 50:1; deflate's worst case, a zip bomb's, is about 1000:1.
+pub const MAX_ZIP_RATIO: u64 = 250;
+
+/// Entries that unpack to at most this many bytes (1 MiB) are exempt from [`MAX_ZIP_RATIO`]:
+/// small, repetitive files may pack very well, and cannot do harm.
+pub const ZIP_RATIO_FLOOR_BYTES: u64 = 1024 * 1024;
