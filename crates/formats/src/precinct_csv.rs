@@ -23,7 +23,7 @@
 //!
 //! Rows may come in any order. A repeated count is an error, never summed.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::io::{Read, Write};
 
 use canvass_model::{
@@ -46,17 +46,71 @@ pub const HEADER: [&str; 7] = [
     "votes",
 ];
 
-type Key = (String, String, String);
+/// Up to this many contests in one report are found by a linear search.
+const LINEAR_CONTESTS: usize = 16;
 
-/// One selection row as read: selection, line, votes, file line.
-type Row = (String, String, u64, u64);
+/// One contest's counts while its rows are read.
+struct ContestRows {
+    contest: String,
+    /// The file line of the contest's first row (for a missing `@ballots`).
+    first_line: u64,
+    ballots: Option<u64>,
+    overvotes: Option<u64>,
+    undervotes: Option<u64>,
+    votes: Vec<SelectionCount>,
+}
 
-/// A contest's counts while its rows are read: ballots, overvotes, undervotes, rows.
-type ContestRows = (Option<u64>, u64, u64, Vec<Row>);
-
-#[derive(Default)]
+/// The counts of one precinct, portion and counting group while its rows are read.
 struct Building {
-    contests: BTreeMap<String, ContestRows>,
+    precinct: String,
+    portion: String,
+    group: Option<CountingGroup>,
+    contests: Vec<ContestRows>,
+    /// Contest lookup, built once a report has more than [`LINEAR_CONTESTS`] contests.
+    contest_of: HashMap<String, usize>,
+    /// The contest of the previous row of this report: rows usually come contest by contest.
+    last_contest: usize,
+}
+
+impl Building {
+    /// The index of `contest` in `self.contests`, adding it if new.
+    fn contest(&mut self, contest: &str, line: u64) -> usize {
+        if let Some(c) = self.contests.get(self.last_contest) {
+            if c.contest == contest {
+                return self.last_contest;
+            }
+        }
+        let found = if self.contests.len() <= LINEAR_CONTESTS {
+            self.contests.iter().position(|c| c.contest == contest)
+        } else {
+            if self.contest_of.is_empty() {
+                self.contest_of = (self.contests.iter().enumerate())
+                    .map(|(i, c)| (c.contest.clone(), i))
+                    .collect();
+            }
+            self.contest_of.get(contest).copied()
+        };
+        let i = match found {
+            Some(i) => i,
+            None => {
+                if !self.contest_of.is_empty() {
+                    self.contest_of
+                        .insert(contest.to_string(), self.contests.len());
+                }
+                self.contests.push(ContestRows {
+                    contest: contest.to_string(),
+                    first_line: line,
+                    ballots: None,
+                    overvotes: None,
+                    undervotes: None,
+                    votes: Vec::with_capacity(8),
+                });
+                self.contests.len() - 1
+            }
+        };
+        self.last_contest = i;
+        i
+    }
 }
 
 fn invalid(file: &str, line: u64, field: &str, expected: String) -> FormatError {
@@ -68,8 +122,29 @@ fn invalid(file: &str, line: u64, field: &str, expected: String) -> FormatError 
     }
 }
 
+/// A counting group's place in the order of names: none, early, election-day, mail,
+/// provisional, uocava.
+fn group_rank(g: Option<CountingGroup>) -> u8 {
+    match g {
+        None => 0,
+        Some(CountingGroup::Early) => 1,
+        Some(CountingGroup::ElectionDay) => 2,
+        Some(CountingGroup::Mail) => 3,
+        Some(CountingGroup::Provisional) => 4,
+        Some(CountingGroup::Uocava) => 5,
+    }
+}
+
+fn counting_group(s: &str) -> Option<CountingGroup> {
+    CountingGroup::ALL.into_iter().find(|g| g.as_str() == s)
+}
+
 /// Reads a precinct-results CSV into one [`PrecinctResult`] per precinct, portion and
-/// counting group, in sorted order.
+/// counting group, in sorted order (contests sorted by id, selections in file order).
+///
+/// Rows are read into one reused buffer and compared with the previous row's ids, so a
+/// file that lists each report's rows together (as [`write`] does) costs one allocation per
+/// selection row and no map lookups.
 ///
 /// # Errors
 /// [`FormatError::Invalid`] naming the line and field for a wrong header, an empty id, an
@@ -80,20 +155,21 @@ pub fn read(input: impl Read, file: &str) -> Result<Vec<PrecinctResult>> {
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
+        .buffer_capacity(256 * 1024)
         .from_reader(input);
-    let mut rows = rdr.byte_records();
-    let header = match rows.next() {
-        None => {
-            return Err(invalid(
-                file,
-                1,
-                "header",
-                format!("the header `{}`, found an empty file", HEADER.join(",")),
-            ));
-        }
-        Some(r) => r.map_err(|e| csv_error(file, e))?,
-    };
-    let got: Vec<String> = header
+    let mut rec = csv::ByteRecord::new();
+    if !rdr
+        .read_byte_record(&mut rec)
+        .map_err(|e| csv_error(file, e))?
+    {
+        return Err(invalid(
+            file,
+            1,
+            "header",
+            format!("the header `{}`, found an empty file", HEADER.join(",")),
+        ));
+    }
+    let got: Vec<String> = rec
         .iter()
         .map(|f| String::from_utf8_lossy(f).trim().to_string())
         .collect();
@@ -109,11 +185,15 @@ pub fn read(input: impl Read, file: &str) -> Result<Vec<PrecinctResult>> {
             ),
         ));
     }
-    let mut out: BTreeMap<Key, Building> = BTreeMap::new();
+    let mut reports: Vec<Building> = Vec::new();
+    let mut report_of: HashMap<(String, String, Option<CountingGroup>), usize> = HashMap::new();
+    let mut current: Option<usize> = None;
     let mut line = 1u64;
-    for rec in rows {
-        let rec = rec.map_err(|e| csv_error(file, e))?;
-        line = rec.position().map_or(line + 1, |p| p.line());
+    while rdr
+        .read_byte_record(&mut rec)
+        .map_err(|e| csv_error(file, e))?
+    {
+        line = rec.position().map_or(line + 1, csv::Position::line);
         if rec.len() != HEADER.len() {
             return Err(invalid(
                 file,
@@ -122,9 +202,12 @@ pub fn read(input: impl Read, file: &str) -> Result<Vec<PrecinctResult>> {
                 format!("{} fields, found {}", HEADER.len(), rec.len()),
             ));
         }
-        let mut f = Vec::with_capacity(7);
-        for (i, raw) in rec.iter().enumerate() {
-            if raw.len() > MAX_FIELD_BYTES {
+        // One UTF-8 check for the whole row; a field that is not text is found below.
+        let whole = std::str::from_utf8(rec.as_slice()).ok();
+        let mut f = [""; 7];
+        for (i, slot) in f.iter_mut().enumerate() {
+            let range = rec.range(i).unwrap_or(0..0);
+            if range.len() > MAX_FIELD_BYTES {
                 return Err(invalid(
                     file,
                     line,
@@ -132,12 +215,20 @@ pub fn read(input: impl Read, file: &str) -> Result<Vec<PrecinctResult>> {
                     format!("at most {MAX_FIELD_BYTES} bytes"),
                 ));
             }
-            let s = std::str::from_utf8(raw)
-                .map_err(|_| invalid(file, line, HEADER[i], "UTF-8 text".into()))?;
-            f.push(s.trim());
+            let text = match whole.and_then(|w| w.get(range.clone())) {
+                Some(t) => t,
+                None => std::str::from_utf8(&rec.as_slice()[range])
+                    .map_err(|_| invalid(file, line, HEADER[i], "UTF-8 text".into()))?,
+            };
+            *slot = text.trim();
         }
-        for (i, name) in [(0, "precinct"), (3, "contest"), (4, "selection")] {
-            if f[i].is_empty() {
+        let [precinct, portion, group, contest, selection, party, votes] = f;
+        for (v, name) in [
+            (precinct, "precinct"),
+            (contest, "contest"),
+            (selection, "selection"),
+        ] {
+            if v.is_empty() {
                 return Err(invalid(
                     file,
                     line,
@@ -146,58 +237,71 @@ pub fn read(input: impl Read, file: &str) -> Result<Vec<PrecinctResult>> {
                 ));
             }
         }
-        if !f[2].is_empty() && !CountingGroup::ALL.iter().any(|g| g.as_str() == f[2]) {
-            return Err(invalid(
-                file,
-                line,
-                "counting_group",
-                format!(
-                    "one of election-day, early, mail, provisional, uocava or empty, found `{}`",
-                    f[2]
-                ),
-            ));
-        }
-        let votes: u64 = f[6].parse().map_err(|_| {
+        let group = match group {
+            "" => None,
+            g => Some(counting_group(g).ok_or_else(|| {
+                invalid(
+                    file,
+                    line,
+                    "counting_group",
+                    format!(
+                        "one of election-day, early, mail, provisional, uocava or empty, found `{g}`"
+                    ),
+                )
+            })?),
+        };
+        let votes: u64 = votes.parse().map_err(|_| {
             invalid(
                 file,
                 line,
                 "votes",
-                format!("a whole number of votes, 0 or more, found `{}`", f[6]),
+                format!("a whole number of votes, 0 or more, found `{votes}`"),
             )
         })?;
-        let b = out
-            .entry((f[0].into(), f[1].into(), f[2].into()))
-            .or_default();
-        let c = b
-            .contests
-            .entry(f[3].into())
-            .or_insert((None, 0, 0, Vec::new()));
+        let same = current.is_some_and(|i| {
+            let b = &reports[i];
+            b.group == group && b.precinct == precinct && b.portion == portion
+        });
+        let ri = match (same, current) {
+            (true, Some(i)) => i,
+            _ => {
+                let key = (precinct.to_string(), portion.to_string(), group);
+                let i = match report_of.get(&key) {
+                    Some(&i) => i,
+                    None => {
+                        report_of.insert(key, reports.len());
+                        reports.push(Building {
+                            precinct: precinct.to_string(),
+                            portion: portion.to_string(),
+                            group,
+                            contests: Vec::new(),
+                            contest_of: HashMap::new(),
+                            last_contest: 0,
+                        });
+                        reports.len() - 1
+                    }
+                };
+                current = Some(i);
+                i
+            }
+        };
+        let b = &mut reports[ri];
+        let ci = b.contest(contest, line);
+        let c = &mut b.contests[ci];
         let repeated = || {
             invalid(
                 file,
                 line,
                 "selection",
                 format!(
-                    "each count once, but `{}` of contest {} in precinct {} is repeated",
-                    f[4], f[3], f[0]
+                    "each count once, but `{selection}` of contest {contest} in precinct {precinct} is repeated"
                 ),
             )
         };
-        match f[4] {
-            "@ballots" if c.0.is_some() => return Err(repeated()),
-            "@ballots" => c.0 = Some(votes),
-            "@overvotes" | "@undervotes" => {
-                let slot = if f[4] == "@overvotes" {
-                    &mut c.1
-                } else {
-                    &mut c.2
-                };
-                if c.3.iter().any(|x| x.0 == f[4]) {
-                    return Err(repeated());
-                }
-                *slot = votes;
-                c.3.push((f[4].into(), String::new(), u64::MAX, line));
-            }
+        let slot = match selection {
+            "@ballots" => &mut c.ballots,
+            "@overvotes" => &mut c.overvotes,
+            "@undervotes" => &mut c.undervotes,
             s if s.starts_with('@') => {
                 return Err(invalid(
                     file,
@@ -207,49 +311,67 @@ pub fn read(input: impl Read, file: &str) -> Result<Vec<PrecinctResult>> {
                 ));
             }
             s => {
-                if c.3.iter().any(|x| x.0 == s && x.1 == f[5]) {
+                if c.votes.iter().any(|v| {
+                    v.selection.as_str() == s
+                        && v.line.as_ref().map_or("", PartyId::as_str) == party
+                }) {
                     return Err(repeated());
                 }
-                c.3.push((s.into(), f[5].into(), votes, line));
+                c.votes.push(SelectionCount {
+                    selection: SelectionId::new(s),
+                    line: (!party.is_empty()).then(|| PartyId::new(party)),
+                    votes,
+                });
+                continue;
             }
+        };
+        if slot.replace(votes).is_some() {
+            return Err(repeated());
         }
     }
-    out.into_iter()
-        .map(|((precinct, portion, group), b)| {
+    // Sorted by precinct, portion and counting group name (none first). A stable sort, as
+    // it finds the runs a file written report by report already has.
+    reports.sort_by(|a, b| {
+        (a.precinct.as_str(), a.portion.as_str(), group_rank(a.group)).cmp(&(
+            b.precinct.as_str(),
+            b.portion.as_str(),
+            group_rank(b.group),
+        ))
+    });
+    reports
+        .into_iter()
+        .map(|mut b| {
+            b.contests
+                .sort_unstable_by(|x, y| x.contest.cmp(&y.contest));
+            let precinct = b.precinct;
             let contests = b
                 .contests
                 .into_iter()
-                .map(|(contest, (ballots, over, under, sels))| {
-                    let ballots = ballots.ok_or_else(|| {
-                        let l = sels.first().map_or(line, |s| s.3);
+                .map(|c| {
+                    let ballots = c.ballots.ok_or_else(|| {
                         invalid(
                             file,
-                            l,
+                            c.first_line,
                             "selection",
-                            format!("an @ballots row for contest {contest} in precinct {precinct}"),
+                            format!(
+                                "an @ballots row for contest {} in precinct {precinct}",
+                                c.contest
+                            ),
                         )
                     })?;
                     Ok(ContestCount {
-                        contest: ContestId::new(contest),
+                        contest: ContestId::new(c.contest),
                         ballots,
-                        overvotes: over,
-                        undervotes: under,
-                        votes: sels
-                            .into_iter()
-                            .filter(|s| !s.0.starts_with('@'))
-                            .map(|(s, l, v, _)| SelectionCount {
-                                selection: SelectionId::new(s),
-                                line: (!l.is_empty()).then(|| PartyId::new(l)),
-                                votes: v,
-                            })
-                            .collect(),
+                        overvotes: c.overvotes.unwrap_or(0),
+                        undervotes: c.undervotes.unwrap_or(0),
+                        votes: c.votes,
                     })
                 })
                 .collect::<Result<Vec<_>>>()?;
             Ok(PrecinctResult {
                 precinct: PrecinctId::new(precinct),
-                portion: (!portion.is_empty()).then(|| DistrictId::new(portion)),
-                counting_group: CountingGroup::ALL.into_iter().find(|g| g.as_str() == group),
+                portion: (!b.portion.is_empty()).then(|| DistrictId::new(b.portion)),
+                counting_group: b.group,
                 contests,
             })
         })

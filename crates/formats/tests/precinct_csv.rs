@@ -92,3 +92,60 @@ fn bad_input_names_file_line_and_field() {
         "{e}"
     );
 }
+
+#[test]
+fn reports_are_sorted_by_precinct_portion_and_group_name() {
+    // Written in an order unlike the sorted one; sorted by hand: precinct p1 before p2; no
+    // group first, then the group names in alphabetical order (early, election-day, mail,
+    // provisional, uocava).
+    let mut text = String::from("precinct,portion,counting_group,contest,selection,line,votes\n");
+    for (p, g) in [
+        ("p2", ""),
+        ("p1", "uocava"),
+        ("p1", "election-day"),
+        ("p1", "mail"),
+        ("p1", ""),
+        ("p1", "provisional"),
+        ("p1", "early"),
+    ] {
+        text.push_str(&format!("{p},,{g},c,@ballots,,1\n"));
+    }
+    let r = read(text.as_bytes(), "order.csv").unwrap();
+    let got: Vec<(&str, Option<&str>)> = r
+        .iter()
+        .map(|x| (x.precinct.as_str(), x.counting_group.map(|g| g.as_str())))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("p1", None),
+            ("p1", Some("early")),
+            ("p1", Some("election-day")),
+            ("p1", Some("mail")),
+            ("p1", Some("provisional")),
+            ("p1", Some("uocava")),
+            ("p2", None),
+        ]
+    );
+}
+
+#[test]
+fn a_report_split_over_the_file_is_one_report_and_repeats_are_still_found() {
+    let h = "precinct,portion,counting_group,contest,selection,line,votes\n";
+    let text =
+        format!("{h}p1,,,c,@ballots,,3\np2,,,c,@ballots,,1\np1,,,c,a,,3\np1,,,d,@ballots,,2\n");
+    let r = read(text.as_bytes(), "split.csv").unwrap();
+    assert_eq!(r.len(), 2);
+    let contests: Vec<(&str, u64, usize)> = r[0]
+        .contests
+        .iter()
+        .map(|c| (c.contest.as_str(), c.ballots, c.votes.len()))
+        .collect();
+    assert_eq!(contests, [("c", 3, 1), ("d", 2, 0)]);
+    let text = format!("{h}p1,,,c,a,,3\np2,,,c,@ballots,,1\np1,,,c,a,,4\n");
+    let e = read(text.as_bytes(), "split.csv").unwrap_err().to_string();
+    assert!(
+        e.contains("line 4, field `selection`") && e.contains("repeated"),
+        "{e}"
+    );
+}

@@ -227,7 +227,9 @@ impl Tabulator {
         for row in &report.rows {
             let width = self.ix.contests[row.contest].columns.len();
             let cc = &mut self.counts[row.contest];
-            let mut levels: Vec<&mut Totals> = vec![
+            // A district contest counts in its own district; a wider contest in the unit's.
+            let district = self.ix.contests[row.contest].district.or(report.district);
+            let levels: [&mut Totals; 5] = [
                 &mut cc.total,
                 cc.by_unit
                     .entry(report.unit)
@@ -238,16 +240,14 @@ impl Tabulator {
                 cc.by_state
                     .entry(unit.state)
                     .or_insert_with(|| Totals::new(width)),
-            ];
-            // A district contest counts in its own district; a wider contest in the unit's.
-            match self.ix.contests[row.contest].district.or(report.district) {
-                Some(d) => levels.push(
-                    cc.by_district
+                match district {
+                    Some(d) => cc
+                        .by_district
                         .entry(d)
                         .or_insert_with(|| Totals::new(width)),
-                ),
-                None => levels.push(&mut cc.unattributed),
-            }
+                    None => &mut cc.unattributed,
+                },
+            ];
             for t in levels {
                 if add {
                     t.add(row);
@@ -255,9 +255,12 @@ impl Tabulator {
                     t.sub(row);
                 }
             }
-            let district = self.ix.contests[row.contest].district.or(report.district);
-            let mut areas = vec![(Level::County, unit.county), (Level::State, unit.state)];
-            areas.extend(district.map(|d| (Level::District, d)));
+            let areas = [
+                Some((Level::County, unit.county)),
+                Some((Level::State, unit.state)),
+                district.map(|d| (Level::District, d)),
+            ];
+            let areas = areas.into_iter().flatten();
             if add {
                 *cc.unit_reports.entry(report.unit).or_insert(0) += 1;
                 for a in areas {
@@ -282,11 +285,11 @@ impl Tabulator {
 
     fn resolve(&self, r: &PrecinctResult) -> Result<(Key, Report), TallyError> {
         let e = &self.election;
-        let precinct = r.precinct.to_string();
+        let precinct = || r.precinct.to_string();
         let &unit = self.ix.unit_of.get(r.precinct.as_str()).ok_or_else(|| {
             TallyError::UnknownPrecinct {
                 election: e.election.id.to_string(),
-                precinct: precinct.clone(),
+                precinct: precinct(),
             }
         })?;
         let u = &self.ix.units[unit];
@@ -304,7 +307,7 @@ impl Tabulator {
                     }
                     _ => {
                         return Err(TallyError::BadPortion {
-                            precinct,
+                            precinct: precinct(),
                             portion: p.to_string(),
                             districts: u
                                 .districts
@@ -319,11 +322,10 @@ impl Tabulator {
         };
         let district = portion.or_else(|| (u.districts.len() == 1).then(|| u.districts[0]));
         let mut rows = Vec::with_capacity(r.contests.len());
-        let mut seen = vec![false; e.contests.len()];
         for cc in &r.contests {
             let &ci = self.ix.contest_of.get(cc.contest.as_str()).ok_or_else(|| {
                 TallyError::UnknownContest {
-                    precinct: precinct.clone(),
+                    precinct: precinct(),
                     contest: cc.contest.to_string(),
                 }
             })?;
@@ -332,7 +334,7 @@ impl Tabulator {
             {
                 let c = &e.contests[ci];
                 return Err(TallyError::ContestNotOnBallot {
-                    precinct,
+                    precinct: precinct(),
                     contest: c.id.to_string(),
                     precinct_area: match portion.or(district) {
                         Some(d) => e.districts[d].id.to_string(),
@@ -346,9 +348,9 @@ impl Tabulator {
                         .unwrap_or_else(|| "nationwide".into()),
                 });
             }
-            if std::mem::replace(&mut seen[ci], true) {
+            if rows.iter().any(|row: &Row| row.contest == ci) {
                 return Err(TallyError::Duplicate {
-                    precinct,
+                    precinct: precinct(),
                     contest: cc.contest.to_string(),
                     what: "the contest".into(),
                 });
@@ -356,22 +358,17 @@ impl Tabulator {
             let cix = &self.ix.contests[ci];
             let mut columns: Vec<(usize, u64)> = Vec::with_capacity(cc.votes.len());
             for v in &cc.votes {
-                let key = (
-                    v.selection.to_string(),
-                    v.line.as_ref().map(|l| l.to_string()),
-                );
-                let &col = cix
-                    .column_of
-                    .get(&key)
+                let col = cix
+                    .column(v.selection.as_str(), v.line.as_ref().map(|l| l.as_str()))
                     .ok_or_else(|| TallyError::UnknownSelection {
-                        precinct: precinct.clone(),
+                        precinct: precinct(),
                         contest: cc.contest.to_string(),
                         selection: v.selection.to_string(),
                         line: v.line.as_ref().map(|l| l.to_string()),
                     })?;
                 if columns.iter().any(|&(c, _)| c == col) {
                     return Err(TallyError::Duplicate {
-                        precinct,
+                        precinct: precinct(),
                         contest: cc.contest.to_string(),
                         what: format!(
                             "selection {}{}",

@@ -42,6 +42,21 @@ pub struct ContestIx {
     pub district: Option<usize>,
     /// Reporting units on whose ballots the contest appears.
     pub expected_units: u32,
+    /// Column lookup by selection id without allocating: the selection's columns, each
+    /// with the line that names it (`None` for a selection's only column).
+    columns_of: HashMap<String, Vec<(Option<String>, usize)>>,
+}
+
+impl ContestIx {
+    /// The column of a selection on a line (`None`: the selection's only line); the same
+    /// answer as `column_of`, without building an owned key.
+    pub fn column(&self, selection: &str, line: Option<&str>) -> Option<usize> {
+        self.columns_of
+            .get(selection)?
+            .iter()
+            .find(|(l, _)| l.as_deref() == line)
+            .map(|&(_, c)| c)
+    }
 }
 
 /// Integer indexes over one election definition.
@@ -82,6 +97,13 @@ impl Index {
             .enumerate()
             .map(|(i, c)| (c.fips.as_str(), i))
             .collect();
+        let mut districts_of_state: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (i, d) in e.districts.iter().enumerate() {
+            districts_of_state
+                .entry(d.state.as_str())
+                .or_default()
+                .push(i);
+        }
         let mut units = Vec::with_capacity(e.precincts.len() + e.counties.len());
         let mut has_precincts = vec![false; e.counties.len()];
         for p in &e.precincts {
@@ -111,19 +133,15 @@ impl Index {
             }
             let state = state_of.get(c.state.as_str()).copied().unwrap_or(0);
             // A county reported whole lies in its state's single district, if it has one.
-            let districts: Vec<usize> = e
-                .districts
-                .iter()
-                .enumerate()
-                .filter(|(_, d)| d.state == c.state)
-                .map(|(i, _)| i)
-                .collect();
+            let districts: &[usize] = districts_of_state
+                .get(c.state.as_str())
+                .map_or(&[], Vec::as_slice);
             units.push(UnitIx {
                 id: c.fips.to_string(),
                 county,
                 state,
                 districts: if districts.len() == 1 {
-                    districts
+                    districts.to_vec()
                 } else {
                     Vec::new()
                 },
@@ -171,9 +189,17 @@ impl Index {
                     .district
                     .as_ref()
                     .and_then(|d| district_of.get(d.as_str()).copied());
+                let mut columns_of: HashMap<String, Vec<(Option<String>, usize)>> = HashMap::new();
+                for ((sel, line), &col) in &column_of {
+                    columns_of
+                        .entry(sel.clone())
+                        .or_default()
+                        .push((line.clone(), col));
+                }
                 ContestIx {
                     columns,
                     column_of,
+                    columns_of,
                     state,
                     district,
                     expected_units: 0,
@@ -193,12 +219,38 @@ impl Index {
             district_of,
             state_of,
         };
+        // Units by state and by district: a contest can only be expected where its state's
+        // (or its district's) units are, so only those are checked rather than every unit
+        // for every contest (millions of checks for a national definition).
+        let mut units_of_state: Vec<Vec<usize>> = vec![Vec::new(); e.states.len()];
+        let mut units_of_district: Vec<Vec<usize>> = vec![Vec::new(); e.districts.len()];
+        for (u, unit) in ix.units.iter().enumerate() {
+            if let Some(v) = units_of_state.get_mut(unit.state) {
+                v.push(u);
+            }
+            for &d in &unit.districts {
+                // (A unit listing a district twice is still one unit.)
+                if let Some(v) = units_of_district
+                    .get_mut(d)
+                    .filter(|v| v.last() != Some(&u))
+                {
+                    v.push(u);
+                }
+            }
+        }
+        let all: Vec<usize> = (0..ix.units.len()).collect();
         for ci in 0..ix.contests.len() {
             // Expected units: where the contest is surely on the ballot (a county reported
             // whole without district information is not expected to carry a district's contest).
             let d = ix.contests[ci].district;
-            let n = (0..ix.units.len())
-                .filter(|&u| {
+            let candidates = match (d, ix.contests[ci].state) {
+                (Some(d), _) => units_of_district.get(d).unwrap_or(&all),
+                (None, Some(s)) => units_of_state.get(s).unwrap_or(&all),
+                (None, None) => &all,
+            };
+            let n = candidates
+                .iter()
+                .filter(|&&u| {
                     ix.on_ballot(ci, u) && d.is_none_or(|d| ix.units[u].districts.contains(&d))
                 })
                 .count();
