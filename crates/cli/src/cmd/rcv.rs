@@ -266,11 +266,10 @@ pub fn build_report(
             == WinnerElectionMode::BottomsUpUsingPercentageThreshold)
             .then_some(config.rules.bottoms_up_percentage_threshold)
             .flatten(),
-        // As RCTab 2.0's expected reports show: several seats, or a bottoms-up count whose
-        // threshold the first round fixes.
+        // As RCTab 2.0's expected reports show: several seats, or a count whose threshold
+        // the first round fixes.
         percent_of_first_round: config.rules.number_of_winners > 1
-            || (config.rules.number_of_winners == 0
-                && config.rules.first_round_determines_threshold),
+            || config.rules.first_round_determines_threshold,
         total_ballots: tabulation.total_ballots,
         undervotes: tabulation.undervotes,
         final_threshold: rounds
