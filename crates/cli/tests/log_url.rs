@@ -116,12 +116,14 @@ fn checkpoint_proofs_and_audit_over_http() {
     let a = json(&canvass(&["log", "audit", &url, "--vkey", &vkey, "--json"]));
     assert_eq!(a["ok"], true, "{a}");
 
-    // Damage one level-0 tile on the server's disk (same length): the audit over HTTP names it.
+    // Damage one level-0 tile on disk (same length) and serve the directory afresh (the first
+    // server keeps tiles it has already served in memory): the audit over HTTP names the tile.
     let tile = dir.join("tile/0/100");
     let mut bytes = std::fs::read(&tile).expect("tile");
     bytes[5] ^= 1;
     std::fs::write(&tile, bytes).expect("damage");
-    let out = canvass(&["log", "audit", &url, "--vkey", &vkey, "--json"]);
+    let damaged = format!("http://{}/log", serve(dir.clone()));
+    let out = canvass(&["log", "audit", &damaged, "--vkey", &vkey, "--json"]);
     assert_eq!(out.status.code(), Some(1));
     let a: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(a["ok"], false);
