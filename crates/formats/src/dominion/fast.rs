@@ -14,7 +14,7 @@ use std::ops::Range;
 use canvass_model::{CastVoteRecord, Choice, CvrContest, CvrMark};
 
 use super::Manifests;
-use crate::jsonscan::lex::Lex;
+use crate::jsonscan::lex::{Lex, array, object, opt_u64};
 use crate::nist::check_rank;
 use crate::source::{Key, SourceOptions};
 
@@ -99,25 +99,6 @@ pub(crate) struct Scratch {
     marks: Vec<Mark>,
 }
 
-/// Marks field `bit` as seen; `None` if it was already (`serde` rejects duplicate fields).
-#[inline]
-fn first(seen: &mut u32, bit: u32) -> Option<()> {
-    if *seen & (1 << bit) != 0 {
-        return None;
-    }
-    *seen |= 1 << bit;
-    Some(())
-}
-
-#[inline]
-fn opt_u64(l: &mut Lex<'_>) -> Option<Option<u64>> {
-    if l.null() {
-        Some(None)
-    } else {
-        l.u64().map(Some)
-    }
-}
-
 #[inline]
 fn id<'a>(l: &mut Lex<'a>) -> Option<Id<'a>> {
     if l.peek()? == b'"' {
@@ -127,35 +108,13 @@ fn id<'a>(l: &mut Lex<'a>) -> Option<Id<'a>> {
     }
 }
 
-/// Calls `each` for every element of an array (not `null`).
+/// Marks field `bit` as seen; `None` if it was already (`serde` rejects duplicate fields).
 #[inline]
-fn array<'a>(l: &mut Lex<'a>, mut each: impl FnMut(&mut Lex<'a>) -> Option<()>) -> Option<()> {
-    if l.begin_array()? {
-        loop {
-            each(l)?;
-            if !l.next_element()? {
-                break;
-            }
-        }
+fn first(seen: &mut u32, bit: u32) -> Option<()> {
+    if *seen & (1 << bit) != 0 {
+        return None;
     }
-    Some(())
-}
-
-/// Calls `field` for every member of an object; `field` consumes the value.
-#[inline]
-fn object<'a>(
-    l: &mut Lex<'a>,
-    mut field: impl FnMut(&mut Lex<'a>, &'a [u8]) -> Option<()>,
-) -> Option<()> {
-    if l.begin_object()? {
-        loop {
-            let k = l.key()?;
-            field(l, k)?;
-            if !l.next_member()? {
-                break;
-            }
-        }
-    }
+    *seen |= 1 << bit;
     Some(())
 }
 

@@ -373,6 +373,51 @@ impl<'a> Lex<'a> {
     }
 }
 
+/// An `Option<u64>` field: `null` or a whole number.
+#[inline]
+pub(crate) fn opt_u64(l: &mut Lex<'_>) -> Option<Option<u64>> {
+    if l.null() {
+        Some(None)
+    } else {
+        l.u64().map(Some)
+    }
+}
+
+/// Calls `each` for every element of an array (not `null`).
+#[inline]
+pub(crate) fn array<'a>(
+    l: &mut Lex<'a>,
+    mut each: impl FnMut(&mut Lex<'a>) -> Option<()>,
+) -> Option<()> {
+    if l.begin_array()? {
+        loop {
+            each(l)?;
+            if !l.next_element()? {
+                break;
+            }
+        }
+    }
+    Some(())
+}
+
+/// Calls `field` for every member of an object; `field` consumes the value.
+#[inline]
+pub(crate) fn object<'a>(
+    l: &mut Lex<'a>,
+    mut field: impl FnMut(&mut Lex<'a>, &'a [u8]) -> Option<()>,
+) -> Option<()> {
+    if l.begin_object()? {
+        loop {
+            let k = l.key()?;
+            field(l, k)?;
+            if !l.next_member()? {
+                break;
+            }
+        }
+    }
+    Some(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

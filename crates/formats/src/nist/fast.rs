@@ -11,7 +11,7 @@
 use canvass_model::{CastVoteRecord, Choice, CvrContest, CvrMark};
 
 use super::{Definitions, SelectionMeaning, check_rank, short_name};
-use crate::jsonscan::lex::Lex;
+use crate::jsonscan::lex::{Lex, array, object, opt_u64};
 use crate::source::SourceOptions;
 
 /// A `CVRSnapshot` in the buffers.
@@ -115,48 +115,6 @@ fn opt_str<'a>(l: &mut Lex<'a>) -> Option<Option<&'a str>> {
     } else {
         l.str().map(Some)
     }
-}
-
-/// An `Option<u64>` field: `null` or a whole number.
-#[inline]
-fn opt_u64(l: &mut Lex<'_>) -> Option<Option<u64>> {
-    if l.null() {
-        Some(None)
-    } else {
-        l.u64().map(Some)
-    }
-}
-
-/// Calls `each` for every element of an array (not `null`).
-#[inline]
-fn array<'a>(l: &mut Lex<'a>, mut each: impl FnMut(&mut Lex<'a>) -> Option<()>) -> Option<()> {
-    if l.begin_array()? {
-        loop {
-            each(l)?;
-            if !l.next_element()? {
-                break;
-            }
-        }
-    }
-    Some(())
-}
-
-/// Calls `field` for every member of an object; `field` consumes the value.
-#[inline]
-fn object<'a>(
-    l: &mut Lex<'a>,
-    mut field: impl FnMut(&mut Lex<'a>, &'a [u8]) -> Option<()>,
-) -> Option<()> {
-    if l.begin_object()? {
-        loop {
-            let k = l.key()?;
-            field(l, k)?;
-            if !l.next_member()? {
-                break;
-            }
-        }
-    }
-    Some(())
 }
 
 fn position(l: &mut Lex<'_>, b: &mut Bufs<'_>) -> Option<()> {
