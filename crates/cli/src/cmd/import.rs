@@ -12,7 +12,7 @@ use canvass_server::{Authenticated, Checker, MemoryHistory, Payload, Submission,
 use clap::Args;
 use serde::Serialize;
 
-use crate::cmd::inputs::{Definition, InputFormat, LoadError, Unmatched, load};
+use crate::cmd::inputs::{Definition, InputFormat, Unmatched, load_reported};
 use crate::cmd::{fail, print_json};
 
 /// Turn a vendor export into the canonical precinct results a jurisdiction signs.
@@ -93,32 +93,18 @@ struct Summary<'a> {
 
 /// Runs `canvass import`.
 pub fn run(args: ImportArgs) -> ExitCode {
-    let loaded = match load(
+    let loaded = match load_reported(
         args.format,
         &args.input,
         Definition::Named(&args.election),
         args.aliases.as_deref(),
         args.quiet,
+        args.allow_unmatched,
+        "; nothing written",
     ) {
         Ok(l) => l,
-        Err(LoadError::Usage(m)) => {
-            eprintln!("error: {m}");
-            return ExitCode::from(2);
-        }
-        Err(LoadError::Invalid(m)) => return fail(&m),
+        Err(code) => return code,
     };
-    for n in &loaded.notes {
-        eprintln!("{n}");
-    }
-    for u in &loaded.unmatched {
-        eprintln!("{u}");
-    }
-    if !loaded.unmatched.is_empty() && !args.allow_unmatched {
-        return fail(&format!(
-            "{} name(s) or precinct(s) match nothing in the definition (listed above); nothing written: add them to the definition or an --aliases file, or pass --allow-unmatched to leave their counts out",
-            loaded.unmatched.len()
-        ));
-    }
     let flags = match validate(&loaded.election, &loaded.reports) {
         Ok(f) => f,
         Err(m) => return fail(&format!("nothing written: {m}")),

@@ -225,6 +225,44 @@ pub fn medsl_mapped(
     (e, left_out, mapped)
 }
 
+/// [`load`], then the shared reporting of `tally` and `import`: notes and every unmatched name
+/// go to stderr, and unmatched names fail the command unless `allow_unmatched`; `consequence`
+/// (e.g. `"; nothing written"`) is added to that failure's message.
+///
+/// # Errors
+/// The exit code to return: 2 for a usage error, 1 for invalid input or unmatched names.
+pub fn load_reported(
+    format: InputFormat,
+    inputs: &[PathBuf],
+    def: Definition<'_>,
+    aliases: Option<&Path>,
+    quiet: bool,
+    allow_unmatched: bool,
+    consequence: &str,
+) -> Result<Loaded, std::process::ExitCode> {
+    let loaded = match load(format, inputs, def, aliases, quiet) {
+        Ok(l) => l,
+        Err(LoadError::Usage(m)) => {
+            eprintln!("error: {m}");
+            return Err(std::process::ExitCode::from(2));
+        }
+        Err(LoadError::Invalid(m)) => return Err(crate::cmd::fail(&m)),
+    };
+    for n in &loaded.notes {
+        eprintln!("{n}");
+    }
+    for u in &loaded.unmatched {
+        eprintln!("{u}");
+    }
+    if !loaded.unmatched.is_empty() && !allow_unmatched {
+        return Err(crate::cmd::fail(&format!(
+            "{} name(s) or precinct(s) match nothing in the definition (listed above){consequence}: add them to the definition (ids or names) or an --aliases file, or pass --allow-unmatched to leave their counts out",
+            loaded.unmatched.len()
+        )));
+    }
+    Ok(loaded)
+}
+
 /// Reads `inputs` in `format` and maps them onto the definition, listing every unmatched
 /// name and unknown precinct in [`Loaded::unmatched`] (their counts are left out).
 ///

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use canvass_tally::{ReportOptions, Status, Tabulator, results, to_csv};
 use clap::Args;
 
-use crate::cmd::inputs::{Definition, InputFormat, LoadError, load};
+use crate::cmd::inputs::{Definition, InputFormat, load_reported};
 use crate::cmd::{fail, print_json};
 
 /// Tabulate precinct results or cast vote records against an election definition.
@@ -91,32 +91,18 @@ pub fn run(args: TallyArgs) -> ExitCode {
         Some(name) => Definition::Named(name),
         None => Definition::Infer,
     };
-    let loaded = match load(
+    let loaded = match load_reported(
         args.format,
         &args.input,
         def,
         args.aliases.as_deref(),
         args.quiet,
+        args.allow_unmatched,
+        "",
     ) {
         Ok(l) => l,
-        Err(LoadError::Usage(m)) => {
-            eprintln!("error: {m}");
-            return ExitCode::from(2);
-        }
-        Err(LoadError::Invalid(m)) => return fail(&m),
+        Err(code) => return code,
     };
-    for n in &loaded.notes {
-        eprintln!("{n}");
-    }
-    for u in &loaded.unmatched {
-        eprintln!("{u}");
-    }
-    if !loaded.unmatched.is_empty() && !args.allow_unmatched {
-        return fail(&format!(
-            "{} name(s) or precinct(s) match nothing in the definition (listed above): add them to the definition (ids or names) or an --aliases file, or pass --allow-unmatched to leave their counts out",
-            loaded.unmatched.len()
-        ));
-    }
     let (election, reports) = (loaded.election, loaded.reports);
     // Leaked, like `reports` and `keys` below: the process ends soon after, and freeing a
     // large tally's million small allocations one by one would cost a fifth of its run.
