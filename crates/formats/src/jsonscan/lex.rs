@@ -418,6 +418,27 @@ pub(crate) fn object<'a>(
     Some(())
 }
 
+/// One edit that may break a record: delete, insert or replace a byte (for the fast paths'
+/// property tests).
+#[cfg(test)]
+pub(crate) fn mutate(doc: &str, edits: &[(usize, u8, u8)]) -> Vec<u8> {
+    const BYTES: &[u8] = b"\"{}[],:0123456789-.eE\\ anulltrue\t\x01\xc3";
+    let mut b = doc.as_bytes().to_vec();
+    for &(at, kind, byte) in edits {
+        let at = at % (b.len() + 1);
+        let byte = BYTES[usize::from(byte) % BYTES.len()];
+        match kind % 3 {
+            0 if at < b.len() => {
+                b.remove(at);
+            }
+            1 => b.insert(at, byte),
+            _ if at < b.len() => b[at] = byte,
+            _ => {}
+        }
+    }
+    b
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

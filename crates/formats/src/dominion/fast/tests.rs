@@ -6,6 +6,7 @@ use proptest::prelude::*;
 use super::*;
 use crate::dominion::{Session, convert as slow_convert};
 use crate::error::Location;
+use crate::jsonscan::lex::mutate;
 
 fn manifests() -> Manifests {
     let mut m = Manifests::default();
@@ -170,24 +171,6 @@ fn plain_session_reads_as_the_spec_says() {
         r.contests[1].marks[0].choice,
         Choice::Candidate("13".into())
     );
-}
-
-fn mutate(doc: &str, edits: &[(usize, u8, u8)]) -> Vec<u8> {
-    const BYTES: &[u8] = b"\"{}[],:0123456789-.eE\\ anulltrue\t\x01\xc3";
-    let mut b = doc.as_bytes().to_vec();
-    for &(at, kind, byte) in edits {
-        let at = at % (b.len() + 1);
-        let byte = BYTES[usize::from(byte) % BYTES.len()];
-        match kind % 3 {
-            0 if at < b.len() => {
-                b.remove(at);
-            }
-            1 => b.insert(at, byte),
-            _ if at < b.len() => b[at] = byte,
-            _ => {}
-        }
-    }
-    b
 }
 
 proptest! {

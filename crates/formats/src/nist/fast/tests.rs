@@ -5,6 +5,7 @@ use proptest::prelude::*;
 
 use super::*;
 use crate::error::Location;
+use crate::jsonscan::lex::mutate;
 use crate::nist::{RawCvr, RawElection, RawNamed};
 
 const ELECTION: &str = r#"[{"Candidate":[{"@id":"a","Name":"Alice"},{"@id":"b","Name":"Bob"},
@@ -166,25 +167,6 @@ fn plain_record_reads_as_the_spec_says() {
         ]
     );
     assert_eq!(r.contests[1].contest, "Measure");
-}
-
-/// One edit that may break a record: delete, insert or replace a byte.
-fn mutate(doc: &str, edits: &[(usize, u8, u8)]) -> Vec<u8> {
-    const BYTES: &[u8] = b"\"{}[],:0123456789-.eE\\ anulltrue\t\x01\xc3";
-    let mut b = doc.as_bytes().to_vec();
-    for &(at, kind, byte) in edits {
-        let at = at % (b.len() + 1);
-        let byte = BYTES[usize::from(byte) % BYTES.len()];
-        match kind % 3 {
-            0 if at < b.len() => {
-                b.remove(at);
-            }
-            1 => b.insert(at, byte),
-            _ if at < b.len() => b[at] = byte,
-            _ => {}
-        }
-    }
-    b
 }
 
 proptest! {
