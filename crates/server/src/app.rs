@@ -1,30 +1,32 @@
 //! The server's core, without HTTP: accept a signed document, or reject it with a reason.
 //!
-//! For each submission: authenticate and authorize (no lock), then under the submission lock
-//! validate against the store's history, append the document to the transparency log
-//! (durable before it returns), record it in the store, and apply it to the tabulator.
-//! A rejection is written to the store's security event stream and changes nothing else.
+//! The transparency log is the whole record (`docs/submissions.md`, "The log"): the roster
+//! first, then submissions, results snapshots, key changes and certifications, in order.
+//! [`App::submit`] authenticates and authorizes in the caller's thread, then hands the
+//! submission to the [`crate::sequencer`], which validates, logs (one group commit per batch,
+//! ending with a snapshot entry), records, tabulates and publishes. A rejection is written to
+//! the store's security event stream and changes nothing else.
 //!
-//! The log is the source of truth: the store row of an entry is written after the entry is
-//! durable, and on open any logged entry missing from the store (a crash between the two) is
-//! re-read from the log and recorded. The tabulator is rebuilt from the store on open, so
-//! results are a function of the logged submissions.
+//! The store is an index: on open the log is replayed (see [`crate::replay`]), any logged
+//! submission missing from the store (a crash between the two writes) is recorded, and the
+//! tabulator is rebuilt, so results are a function of the log.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard, RwLock};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
+use std::thread::JoinHandle;
 
 use canvass_model::Election;
 use canvass_store::sqlite::SqliteStore;
 use canvass_store::tlog::Log;
 use canvass_store::{SecurityEvent, Store, SubmissionRecord};
-use canvass_tally::{ReportOptions, Tabulator};
 use serde::Serialize;
+use tokio::sync::broadcast;
 
-use crate::io;
-use crate::pipeline::{Checker, History, Verdict};
+use crate::pipeline::Checker;
 use crate::rejection::{Flag, Rejection};
 use crate::roster::RosterState;
-use crate::submission::{Payload, Submission};
+use crate::sequencer::{Job, Reply, Sequencer, security_event};
 
 /// Errors opening or running the server's storage.
 #[derive(Debug, thiserror::Error)]
@@ -46,8 +48,8 @@ pub enum AppError {
     /// The relational store.
     #[error("store: {0}")]
     Db(#[from] canvass_store::DbError),
-    /// A logged entry that no longer passes as a submission (wrong data directory?).
-    #[error("log entry {index} is not a valid submission: {reason}")]
+    /// A logged entry that cannot be replayed (wrong data directory?).
+    #[error("log entry {index}: {reason}")]
     BadEntry {
         /// The log index.
         index: u64,
@@ -57,6 +59,16 @@ pub enum AppError {
     /// A key that cannot be used as the log key.
     #[error("log key: {0}")]
     LogKey(String),
+    /// An index beyond the latest checkpoint.
+    #[error(
+        "log index {index} is not in the latest checkpoint (size {size}): wait for the next one"
+    )]
+    NotInCheckpoint {
+        /// The index asked for.
+        index: u64,
+        /// The checkpoint's tree size.
+        size: u64,
+    },
 }
 
 /// The answer to an accepted (or already accepted) submission.
@@ -81,238 +93,321 @@ pub enum SubmitError {
     Internal(String),
 }
 
+/// A published results snapshot: the canonical results JSON and the log entry committing
+/// to it.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    /// The canonical results JSON (`docs/results-json.md`).
+    pub json: Arc<str>,
+    /// SHA-256 of `json`.
+    pub sha256: [u8; 32],
+    /// Index of the `canvass-snapshot/v1` entry committing to it; `None` before the first.
+    pub log_index: Option<u64>,
+    /// The log size after that entry (0 before the first).
+    pub tree_size: u64,
+    /// The typed results.
+    pub results: Arc<canvass_tally::Results>,
+}
+
+/// Something that happened, for live updates (`GET /api/events`).
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum AppEvent {
+    /// A new results snapshot was published.
+    Results {
+        /// The log size after the snapshot entry.
+        tree_size: u64,
+        /// The snapshot entry's index.
+        log_index: u64,
+        /// SHA-256 of the results JSON, hex.
+        sha256: String,
+    },
+    /// A submission was accepted.
+    Accepted {
+        /// Its log index.
+        log_index: u64,
+        /// The jurisdiction.
+        jurisdiction: String,
+        /// Its sequence number.
+        sequence: u64,
+        /// Whether it amends an earlier one.
+        amendment: bool,
+    },
+    /// A document was rejected.
+    Rejected {
+        /// The rejection code.
+        code: String,
+        /// The field.
+        field: String,
+        /// Where it came from, if known.
+        source: Option<String>,
+    },
+    /// A state's results were certified.
+    Certified {
+        /// The state.
+        state: String,
+        /// The certification's log index.
+        log_index: u64,
+    },
+    /// A key was rotated or revoked.
+    KeyChange {
+        /// The key change's log index.
+        log_index: u64,
+    },
+}
+
+/// What the API threads and the sequencer share.
+pub(crate) struct Shared {
+    pub(crate) checker: Checker,
+    pub(crate) roster: RwLock<Arc<RosterState>>,
+    pub(crate) log: Log,
+    pub(crate) store: Mutex<SqliteStore>,
+    pub(crate) snapshot: RwLock<Arc<Snapshot>>,
+    /// Size and note of the latest published checkpoint.
+    pub(crate) checkpoint: RwLock<(u64, String)>,
+    pub(crate) events: broadcast::Sender<AppEvent>,
+    /// Set when storage failed mid-batch: nothing more is accepted.
+    pub(crate) failed: Mutex<Option<String>>,
+}
+
 /// The running server state.
 pub struct App {
-    checker: Checker,
-    roster: RwLock<RosterState>,
-    log: Log,
-    store: Mutex<SqliteStore>,
-    tabulator: Mutex<Tabulator>,
-    submit: Mutex<()>,
+    shared: Arc<Shared>,
+    tx: Option<mpsc::SyncSender<Job>>,
+    worker: Option<JoinHandle<()>>,
 }
 
 impl std::fmt::Debug for App {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "App({:?})", self.log)
+        write!(f, "App({:?})", self.shared.log)
     }
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+impl Drop for App {
+    fn drop(&mut self) {
+        // Closing the queue ends the sequencer; joining it releases the log before a reopen.
+        self.tx = None;
+        if let Some(w) = self.worker.take() {
+            let _ = w.join();
+        }
+    }
+}
+
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic while holding a lock leaves plain data behind; keep serving.
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-fn hex(d: &[u8; 32]) -> String {
-    d.iter().map(|b| format!("{b:02x}")).collect()
+pub(crate) fn hex(d: &[u8; 32]) -> String {
+    crate::entry::hex(d)
 }
 
-fn now() -> u64 {
+pub(crate) fn now() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
 }
 
-struct StoreHistory<'a>(&'a SqliteStore);
-
-impl History for StoreHistory<'_> {
-    fn last_sequence(&self, j: &str) -> Option<u64> {
-        self.0.last_sequence(j).ok().flatten()
-    }
-    fn accepted(&self, j: &str, seq: u64) -> Option<[u8; 32]> {
-        self.0.accepted_digest(j, seq).ok().flatten()
-    }
-}
-
-fn results_of(s: &Submission) -> &[canvass_model::PrecinctResult] {
-    match &s.payload {
-        Payload::PrecinctResults { results } => results,
-        Payload::CvrBatch { .. } => &[],
-    }
-}
+/// Queue length before callers wait (back pressure).
+const QUEUE: usize = 16_384;
 
 impl App {
-    /// Opens the data directory made by `canvass keys init`: `<data>/roster.note` (checked
-    /// against `<data>/authority.vkey`), the log key, the log in `<data>/log` and the store
-    /// `<data>/canvass.db`; recovers and re-tabulates every accepted submission.
+    /// Opens the data directory made by `canvass keys init`: the authority key
+    /// `<data>/authority.vkey`, the log key, the log in `<data>/log` and the store
+    /// `<data>/canvass.db`. An empty log gets the signed roster `<data>/roster.note` as its
+    /// first entries; otherwise the log is replayed (roster, key changes, submissions,
+    /// snapshots, certifications) and the store completed.
     ///
     /// # Errors
     /// [`AppError`] naming the file or log entry at fault.
     pub fn open(data: &Path, election: Election) -> Result<App, AppError> {
-        let vkey_path = data.join("authority.vkey");
-        let vkey = std::fs::read_to_string(&vkey_path)
-            .map_err(|e| crate::IoError::io("reading", &vkey_path, e))?;
-        let authority =
-            crate::PublicKey::from_vkey(vkey.trim()).map_err(|source| crate::IoError::Key {
-                path: vkey_path.clone(),
-                source,
-            })?;
-        let roster = io::read_roster(&io::roster_path(data), Some(&authority))?;
-        let roster = RosterState::new(roster).map_err(|source| AppError::Roster {
-            path: io::roster_path(data),
-            source,
-        })?;
-        let log_key = io::read_secret_key(&io::log_key_path(data))?;
-        let signer = canvass_log::LogSigner::from_seed(log_key.name(), log_key.seed())
-            .map_err(|e| AppError::LogKey(e.to_string()))?;
-        let log = Log::open(data.join("log"), signer)?;
-        let mut store = SqliteStore::open(data.join("canvass.db"))?;
-        let checker = Checker::new(election.clone());
-        // Entries logged but not yet recorded (a crash between the two writes).
-        let stored = store.submission_count()?;
-        for index in stored..log.size() {
-            let doc = log.entry(index)?;
-            let a =
-                crate::pipeline::authenticate(&doc, &roster).map_err(|r| AppError::BadEntry {
-                    index,
-                    reason: r.to_string(),
-                })?;
-            store.append_submission(&SubmissionRecord {
-                log_index: index,
-                jurisdiction: a.submission.jurisdiction.to_string(),
-                sequence: a.submission.sequence,
-                digest: a.digest,
-                supersedes: a.submission.amendment.as_ref().map(|am| am.supersedes),
-                received_at: now(),
-                document: doc,
-            })?;
-        }
-        let mut tabulator = Tabulator::new(election);
-        let mut from = 0;
-        loop {
-            let page = store.submissions(from, 1024)?;
-            let Some(last) = page.last() else { break };
-            from = last.log_index + 1;
-            for r in &page {
-                let doc = crate::note::parse(&r.document).map_err(|reason| AppError::BadEntry {
-                    index: r.log_index,
-                    reason,
-                })?;
-                let s: Submission =
-                    crate::canonical::decode(doc.json).map_err(|_| AppError::BadEntry {
-                        index: r.log_index,
-                        reason: "not a canonical submission".into(),
-                    })?;
-                for pr in results_of(&s) {
-                    tabulator.apply(pr).map_err(|e| AppError::BadEntry {
-                        index: r.log_index,
-                        reason: e.to_string(),
-                    })?;
-                }
-            }
-        }
-        if log.size() > 0 {
-            log.checkpoint()?;
-        }
+        let opened = crate::replay::open(data, election)?;
+        let (events, _) = broadcast::channel(1024);
+        let shared = Arc::new(Shared {
+            checker: opened.checker,
+            roster: RwLock::new(Arc::new(opened.roster)),
+            log: opened.log,
+            store: Mutex::new(opened.store),
+            snapshot: RwLock::new(Arc::new(opened.snapshot)),
+            checkpoint: RwLock::new(opened.checkpoint),
+            events,
+            failed: Mutex::new(None),
+        });
+        let (tx, rx) = mpsc::sync_channel(QUEUE);
+        let seq = Sequencer::new(Arc::clone(&shared), opened.state);
+        let worker = std::thread::Builder::new()
+            .name("canvass-sequencer".into())
+            .spawn(move || seq.run(&rx))
+            .map_err(|e| AppError::LogKey(format!("cannot start the sequencer thread: {e}")))?;
         Ok(App {
-            checker,
-            roster: RwLock::new(roster),
-            log,
-            store: Mutex::new(store),
-            tabulator: Mutex::new(tabulator),
-            submit: Mutex::new(()),
+            shared,
+            tx: Some(tx),
+            worker: Some(worker),
         })
     }
 
+    fn send<T>(&self, make: impl FnOnce(Reply<T>) -> Job) -> Result<T, SubmitError> {
+        if let Some(m) = lock(&self.shared.failed).as_ref() {
+            return Err(SubmitError::Internal(m.clone()));
+        }
+        let (reply, answer) = mpsc::sync_channel(1);
+        let gone = || SubmitError::Internal("the sequencer has stopped".into());
+        self.tx
+            .as_ref()
+            .ok_or_else(gone)?
+            .send(make(reply))
+            .map_err(|_| gone())?;
+        answer.recv().map_err(|_| gone())?
+    }
+
+    fn roster(&self) -> Arc<RosterState> {
+        Arc::clone(
+            &self
+                .shared
+                .roster
+                .read()
+                .unwrap_or_else(PoisonError::into_inner),
+        )
+    }
+
     /// Processes one signed submission document; `source` (e.g. the peer address) goes into
-    /// the security event of a rejection.
+    /// the security event of a rejection. Returns once the submission is durable in the log
+    /// and counted (or was accepted before).
     ///
     /// # Errors
     /// [`SubmitError::Rejected`] with the reason, or [`SubmitError::Internal`] if storage
     /// failed (nothing was accepted).
     pub fn submit(&self, doc: &[u8], source: Option<String>) -> Result<Accepted, SubmitError> {
-        let checked = {
-            let roster = self
-                .roster
-                .read()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            crate::pipeline::authenticate(doc, &roster)
-                .and_then(|a| self.checker.authorize(&a, &roster).map(|()| a))
-        };
-        let _guard = lock(&self.submit);
-        let (a, verdict) = match checked.and_then(|a| {
-            let store = lock(&self.store);
-            let v = self.checker.validate(&a, &StoreHistory(&store))?;
-            Ok((a, v))
-        }) {
-            Ok(x) => x,
-            Err(r) => return Err(self.reject(doc, source, r)),
-        };
-        let jurisdiction = a.submission.jurisdiction.to_string();
-        let flags = match verdict {
-            Verdict::AlreadyAccepted => {
-                let store = lock(&self.store);
-                let rec = store
-                    .jurisdiction_history(&jurisdiction)
-                    .map_err(|e| SubmitError::Internal(e.to_string()))?
-                    .into_iter()
-                    .find(|r| r.sequence == a.submission.sequence)
-                    .ok_or_else(|| SubmitError::Internal("replayed submission vanished".into()))?;
-                return Ok(Accepted {
-                    status: "already-accepted",
-                    log_index: rec.log_index,
-                    digest: hex(&a.digest),
-                    flags: Vec::new(),
-                });
+        let roster = self.roster();
+        let checked = crate::pipeline::authenticate_countersigned(doc, &roster)
+            .and_then(|(a, c)| self.shared.checker.authorize(&a, &roster).map(|()| (a, c)));
+        match checked {
+            Ok((a, countersigned)) => self.send(|reply| Job::Submit {
+                a: Box::new(a),
+                countersigned,
+                roster_changes: roster.changes(),
+                doc: doc.to_vec(),
+                source,
+                reply,
+            }),
+            Err(r) => {
+                let event = security_event(doc, source, &r);
+                self.send(|reply| Job::Reject { event, reply })?;
+                Err(SubmitError::Rejected(r))
             }
-            Verdict::Accept { flags } => flags,
-        };
-        let internal = |e: &dyn std::fmt::Display| SubmitError::Internal(e.to_string());
-        let range = self.log.append(&[doc]).map_err(|e| internal(&e))?;
-        self.log.checkpoint().map_err(|e| internal(&e))?;
-        lock(&self.store)
-            .append_submission(&SubmissionRecord {
-                log_index: range.start,
-                jurisdiction,
-                sequence: a.submission.sequence,
-                digest: a.digest,
-                supersedes: a.submission.amendment.as_ref().map(|am| am.supersedes),
-                received_at: now(),
-                document: doc.to_vec(),
-            })
-            .map_err(|e| internal(&e))?;
-        let mut tab = lock(&self.tabulator);
-        for pr in results_of(&a.submission) {
-            // Validation guarantees the tabulator accepts it (see `pipeline`).
-            tab.apply(pr).map_err(|e| internal(&e))?;
         }
-        Ok(Accepted {
-            status: "accepted",
-            log_index: range.start,
-            digest: hex(&a.digest),
-            flags,
+    }
+
+    /// Logs an authority-signed key change (`canvass-key-change/v1`) and applies it: from
+    /// then on the retired or revoked key is refused. Returns its log index.
+    ///
+    /// # Errors
+    /// [`SubmitError::Rejected`] (`bad-key-change`) if it is malformed, not signed by the
+    /// authority or out of sequence; [`SubmitError::Internal`] if storage failed.
+    pub fn submit_key_change(&self, doc: &[u8]) -> Result<u64, SubmitError> {
+        self.send(|reply| Job::KeyChange {
+            doc: doc.to_vec(),
+            reply,
         })
     }
 
-    fn reject(&self, doc: &[u8], source: Option<String>, r: Rejection) -> SubmitError {
-        let event = SecurityEvent {
-            id: 0,
-            at: now(),
-            source,
-            jurisdiction: None,
-            code: serde_json::to_value(r.code)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default(),
-            field: r.field.clone(),
-            message: r.message.clone(),
-            digest: crate::submission::digest(&String::from_utf8_lossy(doc)),
-        };
-        if let Err(e) = lock(&self.store).append_event(&event) {
-            return SubmitError::Internal(format!("recording the security event: {e}"));
-        }
-        SubmitError::Rejected(r)
+    /// Logs an authority-signed certification (`canvass-certification/v1`) of a state's
+    /// results; from then on a submission of that state needs the authority's
+    /// countersignature. Returns its log index.
+    ///
+    /// # Errors
+    /// [`SubmitError::Rejected`] (`bad-certification`) if it is malformed, not signed by the
+    /// authority, or does not name a logged snapshot after which the state is unchanged.
+    pub fn certify(&self, doc: &[u8]) -> Result<u64, SubmitError> {
+        self.send(|reply| Job::Certify {
+            doc: doc.to_vec(),
+            reply,
+        })
     }
 
-    /// The canonical results JSON (see `docs/results-json.md`).
+    /// The latest published results snapshot (no recomputation).
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        Arc::clone(
+            &self
+                .shared
+                .snapshot
+                .read()
+                .unwrap_or_else(PoisonError::into_inner),
+        )
+    }
+
+    /// The canonical results JSON of the latest snapshot (see `docs/results-json.md`).
     pub fn results_json(&self) -> String {
-        let tab = lock(&self.tabulator);
-        let r = canvass_tally::results(&tab, &ReportOptions::default());
-        serde_json::to_string(&r).unwrap_or_default()
+        self.snapshot().json.to_string()
+    }
+
+    /// Live events: results snapshots, accepted and rejected submissions, certifications and
+    /// key changes. A slow receiver loses the oldest (see `tokio::sync::broadcast`).
+    pub fn subscribe(&self) -> broadcast::Receiver<AppEvent> {
+        self.shared.events.subscribe()
+    }
+
+    /// The roster with every logged key change applied.
+    pub fn roster_state(&self) -> Arc<RosterState> {
+        self.roster()
+    }
+
+    /// The election.
+    pub fn election(&self) -> &Election {
+        self.shared.checker.election()
+    }
+
+    /// The submission logged at `log_index`, if that entry is a submission.
+    ///
+    /// # Errors
+    /// Store errors.
+    pub fn submission(&self, log_index: u64) -> Result<Option<SubmissionRecord>, AppError> {
+        Ok(lock(&self.shared.store).submission_at(log_index)?)
+    }
+
+    /// Every version a jurisdiction submitted, in sequence order (amendments included).
+    ///
+    /// # Errors
+    /// Store errors.
+    pub fn jurisdiction_history(
+        &self,
+        jurisdiction: &str,
+    ) -> Result<Vec<SubmissionRecord>, AppError> {
+        Ok(lock(&self.shared.store).jurisdiction_history(jurisdiction)?)
+    }
+
+    /// The latest signed checkpoint note.
+    pub fn checkpoint_text(&self) -> String {
+        self.shared
+            .checkpoint
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .1
+            .clone()
+    }
+
+    /// Inclusion proof of entry `index` in the tree of the latest checkpoint: that tree's
+    /// size and the proof's hashes.
+    ///
+    /// # Errors
+    /// [`AppError::NotInCheckpoint`] for an index beyond it; log errors.
+    pub fn inclusion_proof(&self, index: u64) -> Result<(u64, Vec<[u8; 32]>), AppError> {
+        let size = self
+            .shared
+            .checkpoint
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .0;
+        if index >= size {
+            return Err(AppError::NotInCheckpoint { index, size });
+        }
+        let proof = self.shared.log.inclusion_proof(index, size)?;
+        Ok((size, proof.into_iter().map(|h| h.0).collect()))
     }
 
     /// The transparency log.
     pub fn log(&self) -> &Log {
-        &self.log
+        &self.shared.log
     }
 
     /// Security events after `after_id` (at most `limit`).
@@ -320,6 +415,6 @@ impl App {
     /// # Errors
     /// Store errors.
     pub fn events(&self, after_id: u64, limit: usize) -> Result<Vec<SecurityEvent>, AppError> {
-        Ok(lock(&self.store).events(after_id, limit)?)
+        Ok(lock(&self.shared.store).events(after_id, limit)?)
     }
 }

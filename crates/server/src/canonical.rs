@@ -15,6 +15,17 @@ pub enum DecodeError {
     NotCanonical,
 }
 
+impl std::fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DecodeError::Malformed(m) => write!(f, "{m}"),
+            DecodeError::NotCanonical => f.write_str(
+                "not in canonical form (fixed field order, no whitespace, minimal escapes)",
+            ),
+        }
+    }
+}
+
 /// Encodes a document canonically.
 pub fn encode<T: Serialize>(doc: &T) -> String {
     // Serializing these plain data types (string keys, integers, strings) cannot fail.

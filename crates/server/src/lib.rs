@@ -7,12 +7,15 @@
 //! - [`pipeline`]: authenticate, authorize and validate a submission, as pure functions
 //!   returning a machine-readable [`Rejection`].
 //! - [`io`]: the file edge (key files with permissions 0600, the roster, definitions).
-//! - [`app`]: the server core (validate, log, store, tabulate); [`http`]: the axum API;
+//! - [`entry`]: the other log entries (results snapshots, certifications, roster parts).
+//! - [`app`]: the server core (a batching sequencer validates, logs, stores and tabulates);
+//!   [`http`]: the axum API;
 //!   [`logroutes`]: C2SP tlog-tiles serving of the log directory.
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod app;
 pub mod canonical;
+pub mod entry;
 pub mod error;
 pub mod http;
 pub mod io;
@@ -21,13 +24,19 @@ pub mod logroutes;
 pub mod note;
 pub mod pipeline;
 pub mod rejection;
+mod replay;
 pub mod roster;
+mod sequencer;
 pub mod submission;
 
-pub use app::{Accepted, App, AppError, SubmitError};
+pub use app::{Accepted, App, AppError, AppEvent, Snapshot, SubmitError};
+pub use entry::{Certification, SnapshotEntry};
 pub use error::{IoError, KeyError, RosterError};
 pub use keys::{PublicKey, SecretKey};
-pub use pipeline::{Authenticated, Checker, History, MemoryHistory, Verdict, authenticate};
+pub use pipeline::{
+    Authenticated, Checker, History, MemoryHistory, Verdict, authenticate,
+    authenticate_countersigned,
+};
 pub use rejection::{Flag, FlagCode, RejectCode, Rejection};
 pub use roster::{KeyAction, KeyChange, KeyEntry, Roster, RosterEntry, RosterState};
 pub use submission::{Amendment, Payload, Submission};

@@ -57,6 +57,19 @@ pub fn sign(body: &str, key: &SecretKey) -> String {
     format!("{body}\n\u{2014} {} {}\n", key.name(), B64.encode(sig))
 }
 
+/// Adds a signature by `key` to a signed document (a countersignature): the body is signed
+/// as it is and the new line goes after the existing ones.
+///
+/// # Errors
+/// As [`parse`], if `doc` is not a signed document.
+pub fn countersign(doc: &str, key: &SecretKey) -> Result<String, String> {
+    let n = parse(doc.as_bytes())?;
+    let signed = sign(n.body, key);
+    // `sign` gives `<body>\n<line>\n`; keep only the new signature line.
+    let line = &signed[n.body.len() + 1..];
+    Ok(format!("{doc}{line}"))
+}
+
 /// Parses a signed document (signatures are not checked here).
 ///
 /// # Errors
@@ -136,6 +149,22 @@ mod tests {
             k.public()
                 .verify(n.body.as_bytes(), &n.signatures[0].signature)
         );
+    }
+
+    #[test]
+    fn countersign_appends_a_second_line() {
+        let a = SecretKey::from_seed("a/b", [9; 32]).unwrap();
+        let c = SecretKey::from_seed("c/d", [7; 32]).unwrap();
+        let doc = sign(&body("t/v1", "{}"), &a);
+        let two = countersign(&doc, &c).unwrap();
+        let n = parse(two.as_bytes()).unwrap();
+        assert_eq!(n.signatures.len(), 2);
+        assert_eq!(n.signatures[1].name, "c/d");
+        assert!(
+            c.public()
+                .verify(n.body.as_bytes(), &n.signatures[1].signature)
+        );
+        assert!(two.starts_with(&doc));
     }
 
     #[test]

@@ -88,13 +88,28 @@ impl History for MemoryHistory {
 
 /// Step 1: the document is a signed note of the right type, signed by a roster key that has
 /// not been revoked, for this election and the key's own jurisdiction, in canonical form.
-/// The signature is checked before the JSON is parsed.
+/// The signature is checked before the JSON is parsed. A second signature line, by the
+/// election authority, is allowed (see [`authenticate_countersigned`]).
 ///
 /// # Errors
 /// A [`Rejection`] with code `malformed-document`, `wrong-type`, `signature-count`,
 /// `unknown-key`, `revoked-key`, `bad-signature`, `malformed-json`, `not-canonical`,
 /// `wrong-election` or `wrong-jurisdiction`.
 pub fn authenticate(doc: &[u8], roster: &RosterState) -> Result<Authenticated, Rejection> {
+    authenticate_countersigned(doc, roster).map(|(a, _)| a)
+}
+
+/// As [`authenticate`], and also says whether the election authority countersigned the
+/// document: a second signature line, by the roster's authority key, over the same body
+/// (needed to change a certified state's results).
+///
+/// # Errors
+/// As [`authenticate`]; a second signature that is not the authority's is
+/// `signature-count`, one that does not verify is `bad-signature`.
+pub fn authenticate_countersigned(
+    doc: &[u8],
+    roster: &RosterState,
+) -> Result<(Authenticated, bool), Rejection> {
     let n = note::parse(doc).map_err(|m| Rejection::new(C::MalformedDocument, "document", m))?;
     if n.kind != SUBMISSION_TYPE {
         return Err(Rejection::new(
@@ -106,16 +121,43 @@ pub fn authenticate(doc: &[u8], roster: &RosterState) -> Result<Authenticated, R
             ),
         ));
     }
-    let [sig] = n.signatures.as_slice() else {
-        return Err(Rejection::new(
-            C::SignatureCount,
-            "signature",
-            format!(
-                "a submission has exactly one signature line, this one has {}",
-                n.signatures.len()
-            ),
-        ));
+    let (sig, counter) = match n.signatures.as_slice() {
+        [sig] => (sig, None),
+        [sig, c] => (sig, Some(c)),
+        _ => {
+            return Err(Rejection::new(
+                C::SignatureCount,
+                "signature",
+                format!(
+                    "a submission has exactly one signature line (two when the authority countersigns it), this one has {}",
+                    n.signatures.len()
+                ),
+            ));
+        }
     };
+    if let Some(c) = counter {
+        let auth = roster.authority();
+        if c.name != auth.name() || c.id != auth.id() {
+            return Err(Rejection::new(
+                C::SignatureCount,
+                "signature",
+                format!(
+                    "the second signature line is by {}+{:08x}; only the election authority ({}+{:08x}) may countersign a submission",
+                    c.name,
+                    c.id,
+                    auth.name(),
+                    auth.id()
+                ),
+            ));
+        }
+        if !auth.verify(n.body.as_bytes(), &c.signature) {
+            return Err(Rejection::new(
+                C::BadSignature,
+                "signature",
+                "the authority's countersignature does not verify: countersign the document exactly as the jurisdiction signed it",
+            ));
+        }
+    }
     let key = roster.key(&sig.name, sig.id).ok_or_else(|| {
         Rejection::new(
             C::UnknownKey,
@@ -174,13 +216,16 @@ pub fn authenticate(doc: &[u8], roster: &RosterState) -> Result<Authenticated, R
         ));
     }
     let body = n.body.to_owned();
-    Ok(Authenticated {
-        digest: submission::digest(&body),
-        submission: s,
-        body,
-        jurisdiction: key.jurisdiction,
-        key_id: sig.id,
-    })
+    Ok((
+        Authenticated {
+            digest: submission::digest(&body),
+            submission: s,
+            body,
+            jurisdiction: key.jurisdiction,
+            key_id: sig.id,
+        },
+        counter.is_some(),
+    ))
 }
 
 /// Indexes over one election for steps 2 and 3.

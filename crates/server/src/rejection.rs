@@ -57,6 +57,14 @@ pub enum RejectCode {
     BadAmendment,
     /// An empty or malformed payload.
     InvalidPayload,
+    /// The jurisdiction's state was certified: a change now needs the authority's
+    /// countersignature.
+    Certified,
+    /// A key change that cannot be applied (malformed, not the authority's, out of order).
+    BadKeyChange,
+    /// A certification that cannot be accepted (malformed, not the authority's, or not
+    /// matching a logged results snapshot).
+    BadCertification,
 }
 
 impl RejectCode {
@@ -68,10 +76,10 @@ impl RejectCode {
             MalformedDocument | WrongType | SignatureCount | MalformedJson | NotCanonical => 400,
             UnknownKey | RevokedKey | BadSignature => 401,
             WrongElection | WrongJurisdiction | PrecinctNotAuthorized | ContestNotAuthorized => 403,
-            OldSequence | BadSequence => 409,
+            OldSequence | BadSequence | Certified => 409,
             UnknownPrecinct | UnknownContest | ContestNotOnBallot | BadPortion
             | UnknownCandidate | Duplicate | VotesAboveBallots | ImplausibleCount
-            | BadAmendment | InvalidPayload => 422,
+            | BadAmendment | InvalidPayload | BadKeyChange | BadCertification => 422,
         }
     }
 }
@@ -106,6 +114,8 @@ impl Rejection {
 pub enum FlagCode {
     /// More ballots than registered voters in a precinct.
     BallotsAboveRegistered,
+    /// Accepted after its state was certified, because the authority countersigned it.
+    Countersigned,
 }
 
 /// A flag on an accepted submission.

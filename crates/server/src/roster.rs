@@ -338,6 +338,29 @@ impl RosterState {
     }
 }
 
+/// Opens a canonical document of type `kind` signed by `key` (among its signatures).
+///
+/// # Errors
+/// [`RosterError`] for a malformed, non-canonical or unsigned document.
+pub(crate) fn open_signed<T>(
+    doc: &[u8],
+    what: &'static str,
+    kind: &str,
+    key: &PublicKey,
+) -> Result<T, RosterError>
+where
+    T: Serialize + serde::de::DeserializeOwned,
+{
+    let (t, n): (T, _) = open_doc(doc, what, kind)?;
+    if !signed_by(&n, key) {
+        return Err(RosterError::BadSignature {
+            what,
+            authority: format!("{}+{:08x}", key.name(), key.id()),
+        });
+    }
+    Ok(t)
+}
+
 fn signed_by(n: &note::Note<'_>, key: &PublicKey) -> bool {
     n.signatures.iter().any(|s| {
         s.name == key.name() && s.id == key.id() && key.verify(n.body.as_bytes(), &s.signature)

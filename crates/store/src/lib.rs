@@ -76,6 +76,12 @@ pub trait Store {
     /// Engine errors.
     fn jurisdiction_history(&self, jurisdiction: &str) -> Result<Vec<SubmissionRecord>, DbError>;
 
+    /// The highest stored log index, if any submission is stored.
+    ///
+    /// # Errors
+    /// Engine errors.
+    fn last_log_index(&self) -> Result<Option<u64>, DbError>;
+
     /// How many submissions are stored.
     ///
     /// # Errors
@@ -87,6 +93,12 @@ pub trait Store {
     /// # Errors
     /// Engine errors.
     fn append_event(&mut self, event: &SecurityEvent) -> Result<u64, DbError>;
+
+    /// Appends security events in one transaction; returns their ids.
+    ///
+    /// # Errors
+    /// Engine errors (then none is written).
+    fn append_events(&mut self, events: &[SecurityEvent]) -> Result<Vec<u64>, DbError>;
 
     /// Up to `limit` security events with ids above `after_id`, in order.
     ///

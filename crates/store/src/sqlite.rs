@@ -313,6 +313,15 @@ impl Store for SqliteStore {
         )
     }
 
+    fn last_log_index(&self) -> Result<Option<u64>, DbError> {
+        self.conn
+            .query_row("SELECT max(log_index) FROM submissions", [], |r| {
+                r.get::<_, Option<i64>>(0)
+            })
+            .map(|v| v.map(i64::unsigned_abs))
+            .map_err(|e| self.err(e))
+    }
+
     fn submission_count(&self) -> Result<u64, DbError> {
         self.conn
             .query_row("SELECT count(*) FROM submissions", [], |r| {
@@ -323,27 +332,48 @@ impl Store for SqliteStore {
     }
 
     fn append_event(&mut self, e: &SecurityEvent) -> Result<u64, DbError> {
-        self.conn
-            .prepare_cached(
-                "INSERT INTO security_events (at, source, jurisdiction, code, field, message, digest)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
-            )
-            .and_then(|mut st| {
-                st.query_row(
-                    params![
-                        i64_of(e.at),
-                        e.source,
-                        e.jurisdiction,
-                        e.code,
-                        e.field,
-                        e.message,
-                        &e.digest[..]
-                    ],
-                    |r| r.get::<_, i64>(0),
+        let mut ids = self.append_events(std::slice::from_ref(e))?;
+        Ok(ids.pop().unwrap_or(0))
+    }
+
+    fn append_events(&mut self, events: &[SecurityEvent]) -> Result<Vec<u64>, DbError> {
+        let path = self.path.clone();
+        let sq = |source| DbError::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(sq)?;
+        let mut ids = Vec::with_capacity(events.len());
+        {
+            let mut st = tx
+                .prepare_cached(
+                    "INSERT INTO security_events (at, source, jurisdiction, code, field, message, digest)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
                 )
-            })
-            .map(i64::unsigned_abs)
-            .map_err(|err| self.err(err))
+                .map_err(sq)?;
+            for e in events {
+                let id = st
+                    .query_row(
+                        params![
+                            i64_of(e.at),
+                            e.source,
+                            e.jurisdiction,
+                            e.code,
+                            e.field,
+                            e.message,
+                            &e.digest[..]
+                        ],
+                        |r| r.get::<_, i64>(0),
+                    )
+                    .map_err(sq)?;
+                ids.push(id.unsigned_abs());
+            }
+        }
+        tx.commit().map_err(sq)?;
+        Ok(ids)
     }
 
     fn events(&self, after_id: u64, limit: usize) -> Result<Vec<SecurityEvent>, DbError> {

@@ -582,6 +582,47 @@ impl Log {
             .ok_or_else(|| StoreError::corrupt(&path, "bundle has fewer than 256 entries"))
     }
 
+    /// The entries in `range`, read a whole entry bundle at a time (for replaying the log).
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] beyond the log; [`StoreError::Corrupt`] for a damaged bundle.
+    pub fn entries(&self, range: Range<u64>) -> Result<Vec<Vec<u8>>> {
+        let mut out =
+            Vec::with_capacity(usize::try_from(range.end.saturating_sub(range.start)).unwrap_or(0));
+        let mut index = range.start;
+        while index < range.end {
+            let n = index / TILE_WIDTH;
+            let edge = self.edge_read();
+            if range.end > edge.size {
+                return Err(StoreError::NotFound(format!("entry {}", range.end - 1)));
+            }
+            let bytes;
+            let (bundle, path): (&[u8], PathBuf) = if n == edge.size / TILE_WIDTH {
+                (&edge.bundle, self.dir.clone())
+            } else {
+                let t = Tile {
+                    kind: TileKind::Entries,
+                    index: n,
+                    width: 256,
+                };
+                let path = self.dir.join(t.path());
+                bytes = fs::read(&path).map_err(|e| StoreError::io("reading", &path, e))?;
+                (&bytes, path)
+            };
+            let entries =
+                decode_bundle(bundle).map_err(|e| StoreError::corrupt(&path, e.to_string()))?;
+            let end = range.end.min((n + 1) * TILE_WIDTH);
+            for i in index..end {
+                let e = entries
+                    .get((i % TILE_WIDTH) as usize)
+                    .ok_or_else(|| StoreError::corrupt(&path, format!("bundle lacks entry {i}")))?;
+                out.push(e.to_vec());
+            }
+            index = end;
+        }
+        Ok(out)
+    }
+
     /// Reads a published resource by its tlog-tiles path relative to the log prefix:
     /// `checkpoint`, `vkey`, `tile/<L>/<N>[.p/<W>]` or `tile/entries/<N>[.p/<W>]`.
     ///

@@ -1,0 +1,548 @@
+//! The sequencer: the one thread that orders, logs and counts (issue 6, "Server pipeline"
+//! steps 3-6).
+//!
+//! Callers authenticate and authorize in their own threads (in parallel), then queue the
+//! submission here with a reply channel. The sequencer takes everything queued as one batch:
+//! validates each submission against the in-memory history (so a replay is found even when its
+//! first copy is in the same batch), applies the accepted ones to the tabulator, computes the
+//! results snapshot, appends the batch's entries and the `canvass-snapshot/v1` entry with one
+//! group commit, publishes one checkpoint, records the store rows and the security events in
+//! one transaction each, then answers every caller and broadcasts the events. Authority
+//! documents (key changes, certifications) are logged on their own, after the submissions
+//! queued before them.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::mpsc::{Receiver, SyncSender};
+use std::sync::{Arc, PoisonError};
+
+use canvass_store::{SecurityEvent, Store, SubmissionRecord};
+use canvass_tally::{ReportOptions, Tabulator};
+
+use crate::app::{Accepted, AppEvent, Shared, Snapshot, SubmitError, hex, lock, now};
+use crate::entry::{self, SnapshotEntry};
+use crate::pipeline::{Authenticated, History, Verdict};
+use crate::rejection::{Flag, FlagCode, RejectCode as C, Rejection};
+use crate::roster::RosterState;
+use crate::submission::Payload;
+
+/// Largest number of jobs taken as one batch.
+const MAX_BATCH: usize = 4096;
+
+/// A reply channel.
+pub(crate) type Reply<T> = SyncSender<Result<T, SubmitError>>;
+
+/// Work for the sequencer.
+pub(crate) enum Job {
+    /// An authenticated, authorized submission.
+    Submit {
+        a: Box<Authenticated>,
+        countersigned: bool,
+        /// `RosterState::changes` when it was authenticated.
+        roster_changes: u64,
+        doc: Vec<u8>,
+        source: Option<String>,
+        reply: Reply<Accepted>,
+    },
+    /// A rejection made by the caller: record the security event.
+    Reject {
+        event: SecurityEvent,
+        reply: Reply<()>,
+    },
+    /// A signed key change.
+    KeyChange { doc: Vec<u8>, reply: Reply<u64> },
+    /// A signed certification.
+    Certify { doc: Vec<u8>, reply: Reply<u64> },
+}
+
+/// One jurisdiction's accepted submissions: sequence → (digest, log index).
+pub(crate) type Accepts = BTreeMap<u64, ([u8; 32], u64)>;
+
+/// What the sequencer knows, rebuilt from the log on open.
+pub(crate) struct State {
+    pub(crate) tab: Tabulator,
+    pub(crate) history: HashMap<String, Accepts>,
+    /// Certified states: state → log index of the latest certification.
+    pub(crate) certified: HashMap<String, u64>,
+    /// State → log index of the latest accepted submission of one of its jurisdictions.
+    pub(crate) changed: HashMap<String, u64>,
+    /// Snapshot entries: `after` → results SHA-256.
+    pub(crate) snapshots: HashMap<u64, [u8; 32]>,
+}
+
+struct MapHistory<'a>(&'a HashMap<String, Accepts>);
+
+impl History for MapHistory<'_> {
+    fn last_sequence(&self, j: &str) -> Option<u64> {
+        self.0.get(j).and_then(|m| m.keys().next_back().copied())
+    }
+    fn accepted(&self, j: &str, seq: u64) -> Option<[u8; 32]> {
+        self.0.get(j).and_then(|m| m.get(&seq)).map(|&(d, _)| d)
+    }
+}
+
+/// Accepted submissions waiting for their group commit.
+#[derive(Default)]
+struct Batch {
+    entries: Vec<Vec<u8>>,
+    records: Vec<SubmissionRecord>,
+    replies: Vec<(Reply<Accepted>, Result<Accepted, SubmitError>)>,
+    event_replies: Vec<Reply<()>>,
+    events: Vec<SecurityEvent>,
+    accepted: Vec<AppEvent>,
+}
+
+pub(crate) struct Sequencer {
+    shared: Arc<Shared>,
+    st: State,
+    opts: ReportOptions,
+}
+
+fn code_str(r: &Rejection) -> String {
+    serde_json::to_value(r.code)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// The security event of a rejected document.
+pub(crate) fn security_event(doc: &[u8], source: Option<String>, r: &Rejection) -> SecurityEvent {
+    SecurityEvent {
+        id: 0,
+        at: now(),
+        source,
+        jurisdiction: None,
+        code: code_str(r),
+        field: r.field.clone(),
+        message: r.message.clone(),
+        digest: crate::submission::digest(&String::from_utf8_lossy(doc)),
+    }
+}
+
+impl Sequencer {
+    pub(crate) fn new(shared: Arc<Shared>, st: State) -> Self {
+        Sequencer {
+            shared,
+            st,
+            opts: ReportOptions::default(),
+        }
+    }
+
+    /// Runs until every sender is gone.
+    pub(crate) fn run(mut self, rx: &Receiver<Job>) {
+        while let Ok(first) = rx.recv() {
+            let mut jobs = vec![first];
+            while jobs.len() < MAX_BATCH {
+                match rx.try_recv() {
+                    Ok(j) => jobs.push(j),
+                    Err(_) => break,
+                }
+            }
+            self.process(jobs);
+        }
+    }
+
+    fn roster(&self) -> Arc<RosterState> {
+        Arc::clone(
+            &self
+                .shared
+                .roster
+                .read()
+                .unwrap_or_else(PoisonError::into_inner),
+        )
+    }
+
+    fn process(&mut self, jobs: Vec<Job>) {
+        let mut batch = Batch::default();
+        let mut roster = self.roster();
+        for job in jobs {
+            match job {
+                Job::Submit {
+                    a,
+                    countersigned,
+                    roster_changes,
+                    doc,
+                    source,
+                    reply,
+                } => {
+                    let r =
+                        self.admit(&roster, *a, countersigned, roster_changes, &doc, &mut batch);
+                    if let Err(SubmitError::Rejected(rej)) = &r {
+                        batch.events.push(security_event(&doc, source, rej));
+                    }
+                    batch.replies.push((reply, r));
+                }
+                Job::Reject { event, reply } => {
+                    batch.events.push(event);
+                    batch.event_replies.push(reply);
+                }
+                Job::KeyChange { doc, reply } => {
+                    self.commit(std::mem::take(&mut batch));
+                    let _ = reply.send(self.key_change(&doc));
+                    roster = self.roster();
+                }
+                Job::Certify { doc, reply } => {
+                    self.commit(std::mem::take(&mut batch));
+                    let _ = reply.send(self.certify(&doc));
+                }
+            }
+        }
+        self.commit(batch);
+    }
+
+    /// Validates one submission and, if it is new, adds it to the batch.
+    fn admit(
+        &mut self,
+        roster: &RosterState,
+        mut a: Authenticated,
+        mut countersigned: bool,
+        roster_changes: u64,
+        doc: &[u8],
+        batch: &mut Batch,
+    ) -> Result<Accepted, SubmitError> {
+        let reject = |r: Rejection, _: &[u8]| Err(SubmitError::Rejected(r));
+        if roster_changes != roster.changes() {
+            // A key change was applied since the caller authenticated: check again.
+            match crate::pipeline::authenticate_countersigned(doc, roster)
+                .and_then(|(a, c)| self.shared.checker.authorize(&a, roster).map(|()| (a, c)))
+            {
+                Ok((a2, c)) => (a, countersigned) = (a2, c),
+                Err(r) => return reject(r, doc),
+            }
+        }
+        let j = a.submission.jurisdiction.to_string();
+        let verdict = match self
+            .shared
+            .checker
+            .validate(&a, &MapHistory(&self.st.history))
+        {
+            Ok(v) => v,
+            Err(r) => return reject(r, doc),
+        };
+        let mut flags = match verdict {
+            Verdict::AlreadyAccepted => {
+                let log_index = self
+                    .st
+                    .history
+                    .get(&j)
+                    .and_then(|m| m.get(&a.submission.sequence))
+                    .map_or(0, |&(_, i)| i);
+                return Ok(Accepted {
+                    status: "already-accepted",
+                    log_index,
+                    digest: hex(&a.digest),
+                    flags: Vec::new(),
+                });
+            }
+            Verdict::Accept { flags } => flags,
+        };
+        let state = roster.roster().jurisdictions[a.jurisdiction]
+            .state
+            .to_string();
+        if let Some(&at) = self.st.certified.get(&state) {
+            if !countersigned {
+                return reject(
+                    Rejection::new(
+                        C::Certified,
+                        "signature",
+                        format!(
+                            "state {state} was certified at log index {at}: an amendment now needs the authority's countersignature"
+                        ),
+                    ),
+                    doc,
+                );
+            }
+            flags.push(Flag {
+                code: FlagCode::Countersigned,
+                field: "signature".into(),
+                message: format!(
+                    "state {state} was certified at log index {at}; accepted with the authority's countersignature"
+                ),
+            });
+        }
+        let log_index = self.next_index() + batch.entries.len() as u64;
+        if let Payload::PrecinctResults { results } = &a.submission.payload {
+            for pr in results {
+                // Validation guarantees the tabulator accepts it (see `pipeline`).
+                if let Err(e) = self.st.tab.apply(pr) {
+                    return Err(SubmitError::Internal(format!(
+                        "tabulating a validated submission failed: {e}"
+                    )));
+                }
+            }
+        }
+        self.st
+            .history
+            .entry(j.clone())
+            .or_default()
+            .insert(a.submission.sequence, (a.digest, log_index));
+        self.st.changed.insert(state, log_index);
+        let amendment = a.submission.amendment.as_ref().map(|am| am.supersedes);
+        batch.accepted.push(AppEvent::Accepted {
+            log_index,
+            jurisdiction: j.clone(),
+            sequence: a.submission.sequence,
+            amendment: amendment.is_some(),
+        });
+        batch.records.push(SubmissionRecord {
+            log_index,
+            jurisdiction: j,
+            sequence: a.submission.sequence,
+            digest: a.digest,
+            supersedes: amendment,
+            received_at: now(),
+            document: doc.to_vec(),
+        });
+        batch.entries.push(doc.to_vec());
+        Ok(Accepted {
+            status: "accepted",
+            log_index,
+            digest: hex(&a.digest),
+            flags,
+        })
+    }
+
+    fn next_index(&self) -> u64 {
+        self.shared.log.size()
+    }
+
+    fn fail(&self, what: &str, e: &dyn std::fmt::Display) -> SubmitError {
+        let msg = format!("{what}: {e}: the server must be restarted");
+        *lock(&self.shared.failed) = Some(msg.clone());
+        SubmitError::Internal(msg)
+    }
+
+    /// Logs the batch with its snapshot entry, records it, publishes, answers.
+    fn commit(&mut self, mut batch: Batch) {
+        let mut results_event = None;
+        if !batch.entries.is_empty() {
+            match self.log_batch(&mut batch) {
+                Ok(ev) => results_event = Some(ev),
+                Err(e) => {
+                    let msg = match e {
+                        SubmitError::Internal(m) => m,
+                        SubmitError::Rejected(r) => r.message,
+                    };
+                    for (reply, _) in batch.replies {
+                        let _ = reply.send(Err(SubmitError::Internal(msg.clone())));
+                    }
+                    for reply in batch.event_replies {
+                        let _ = reply.send(Err(SubmitError::Internal(msg.clone())));
+                    }
+                    return;
+                }
+            }
+        }
+        let events_ok = if batch.events.is_empty() {
+            Ok(())
+        } else {
+            lock(&self.shared.store)
+                .append_events(&batch.events)
+                .map(|_| ())
+                .map_err(|e| SubmitError::Internal(format!("recording security events: {e}")))
+        };
+        for (reply, r) in batch.replies {
+            let r = match (r, &events_ok) {
+                (Err(SubmitError::Rejected(_)), Err(SubmitError::Internal(m))) => {
+                    Err(SubmitError::Internal(m.clone()))
+                }
+                (r, _) => r,
+            };
+            let _ = reply.send(r);
+        }
+        for reply in batch.event_replies {
+            let _ = reply.send(match &events_ok {
+                Ok(()) => Ok(()),
+                Err(SubmitError::Internal(m)) => Err(SubmitError::Internal(m.clone())),
+                Err(_) => Ok(()),
+            });
+        }
+        let tx = &self.shared.events;
+        for e in batch.accepted {
+            let _ = tx.send(e);
+        }
+        for e in &batch.events {
+            let _ = tx.send(AppEvent::Rejected {
+                code: e.code.clone(),
+                field: e.field.clone(),
+                source: e.source.clone(),
+            });
+        }
+        if let Some(ev) = results_event {
+            let _ = tx.send(ev);
+        }
+    }
+
+    fn log_batch(&mut self, batch: &mut Batch) -> Result<AppEvent, SubmitError> {
+        let start = self.next_index();
+        let after = start + batch.entries.len() as u64;
+        let results = canvass_tally::results(&self.st.tab, &self.opts);
+        let json: Arc<str> = serde_json::to_string(&results)
+            .map_err(|e| SubmitError::Internal(format!("results JSON: {e}")))?
+            .into();
+        let sha = entry::sha256(json.as_bytes());
+        let snap = SnapshotEntry {
+            election: self.shared.checker.election().election.id.clone(),
+            after,
+            results_sha256: hex(&sha),
+        };
+        batch.entries.push(snap.to_entry().into_bytes());
+        let range = self
+            .shared
+            .log
+            .append(&batch.entries)
+            .map_err(|e| self.fail("appending to the log", &e))?;
+        if range.start != start {
+            return Err(self.fail(
+                "log",
+                &format!("entries landed at {}, expected {start}", range.start),
+            ));
+        }
+        let cp = self
+            .shared
+            .log
+            .checkpoint()
+            .map_err(|e| self.fail("publishing a checkpoint", &e))?;
+        *self
+            .shared
+            .checkpoint
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = (cp.checkpoint.size, cp.note);
+        lock(&self.shared.store)
+            .append_submissions(&batch.records)
+            .map_err(|e| self.fail("recording submissions", &e))?;
+        self.st.snapshots.insert(after, sha);
+        let snapshot = Snapshot {
+            json,
+            sha256: sha,
+            log_index: Some(after),
+            tree_size: after + 1,
+            results: Arc::new(results),
+        };
+        *self
+            .shared
+            .snapshot
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = Arc::new(snapshot);
+        Ok(AppEvent::Results {
+            tree_size: after + 1,
+            log_index: after,
+            sha256: hex(&sha),
+        })
+    }
+
+    /// Appends one authority document and publishes a checkpoint.
+    fn log_one(&self, doc: &[u8]) -> Result<u64, SubmitError> {
+        let range = self
+            .shared
+            .log
+            .append(&[doc])
+            .map_err(|e| self.fail("appending to the log", &e))?;
+        let cp = self
+            .shared
+            .log
+            .checkpoint()
+            .map_err(|e| self.fail("publishing a checkpoint", &e))?;
+        *self
+            .shared
+            .checkpoint
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = (cp.checkpoint.size, cp.note);
+        Ok(range.start)
+    }
+
+    fn rejected(&self, doc: &[u8], r: Rejection) -> SubmitError {
+        let event = security_event(doc, None, &r);
+        let _ = lock(&self.shared.store).append_event(&event);
+        let _ = self.shared.events.send(AppEvent::Rejected {
+            code: event.code,
+            field: event.field,
+            source: None,
+        });
+        SubmitError::Rejected(r)
+    }
+
+    fn key_change(&mut self, doc: &[u8]) -> Result<u64, SubmitError> {
+        let mut next = (*self.roster()).clone();
+        if let Err(e) = next.apply_signed(doc) {
+            return Err(self.rejected(
+                doc,
+                Rejection::new(C::BadKeyChange, "document", e.to_string()),
+            ));
+        }
+        let index = self.log_one(doc)?;
+        *self
+            .shared
+            .roster
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = Arc::new(next);
+        let _ = self
+            .shared
+            .events
+            .send(AppEvent::KeyChange { log_index: index });
+        Ok(index)
+    }
+
+    fn certify(&mut self, doc: &[u8]) -> Result<u64, SubmitError> {
+        let roster = self.roster();
+        let c = match check_certification(doc, &roster, &self.st) {
+            Ok(c) => c,
+            Err(r) => return Err(self.rejected(doc, r)),
+        };
+        let index = self.log_one(doc)?;
+        self.st.certified.insert(c.state.to_string(), index);
+        let _ = self.shared.events.send(AppEvent::Certified {
+            state: c.state.to_string(),
+            log_index: index,
+        });
+        Ok(index)
+    }
+}
+
+/// Checks a certification against the roster and the sequencer's state: signed by the
+/// authority, canonical, this election, a state of the roster, naming a logged snapshot
+/// (`after`, `results_sha256`), and no submission of the state accepted after that snapshot.
+pub(crate) fn check_certification(
+    doc: &[u8],
+    roster: &RosterState,
+    st: &State,
+) -> Result<entry::Certification, Rejection> {
+    let bad = |m: String| Rejection::new(C::BadCertification, "document", m);
+    let c: entry::Certification = crate::roster::open_signed(
+        doc,
+        "certification",
+        entry::CERTIFICATION_TYPE,
+        roster.authority(),
+    )
+    .map_err(|e| bad(e.to_string()))?;
+    if c.election != roster.roster().election {
+        return Err(bad(format!(
+            "certification is for election {}, this server counts {}",
+            c.election,
+            roster.roster().election
+        )));
+    }
+    if !roster
+        .roster()
+        .jurisdictions
+        .iter()
+        .any(|j| j.state == c.state)
+    {
+        return Err(bad(format!(
+            "state {} has no jurisdiction in the roster",
+            c.state
+        )));
+    }
+    if st.snapshots.get(&c.after).map(hex).as_deref() != Some(c.results_sha256.as_str()) {
+        return Err(bad(format!(
+            "no results snapshot at log index {} with SHA-256 {}: certify a published snapshot (canvass certify reads the latest)",
+            c.after, c.results_sha256
+        )));
+    }
+    if let Some(&last) = st.changed.get(c.state.as_str()).filter(|&&l| l >= c.after) {
+        return Err(bad(format!(
+            "state {} changed at log index {last}, after the snapshot at {}: certify a later snapshot",
+            c.state, c.after
+        )));
+    }
+    Ok(c)
+}
