@@ -1,0 +1,38 @@
+//! Structured access logs: one `tracing` event per request (target `canvass::access`) with the
+//! method, path (no query string), status, latency, peer address and response bytes. Bodies,
+//! headers and keys are never logged.
+
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use axum::extract::{ConnectInfo, Request};
+use axum::http::header;
+use axum::middleware::Next;
+use axum::response::Response;
+
+/// Middleware: logs each request when its response head is ready.
+pub(crate) async fn log(req: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let peer = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.to_string())
+        .unwrap_or_default();
+    let resp = next.run(req).await;
+    let status = resp.status().as_u16();
+    let bytes = resp
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        .or_else(|| axum::body::HttpBody::size_hint(resp.body()).exact());
+    let latency_us = u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX);
+    if status >= 500 {
+        tracing::warn!(target: "canvass::access", %method, path, status, latency_us, peer, bytes, "request");
+    } else {
+        tracing::info!(target: "canvass::access", %method, path, status, latency_us, peer, bytes, "request");
+    }
+    resp
+}

@@ -1,0 +1,217 @@
+//! The write routes: signed submissions, key changes and certifications. Each body is one
+//! signed document (`docs/submissions.md`), rate limited per signing key before it is
+//! verified.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{ConnectInfo, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+
+use super::{ApiError, Shared, json_response};
+use crate::app::SubmitError;
+
+/// The answer to an accepted document.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct AcceptedView {
+    /// `accepted`, or `already-accepted` when the same document was accepted before.
+    pub status: String,
+    /// Index of the document's entry in the transparency log.
+    pub log_index: u64,
+    /// SHA-256 of the signed body, hex.
+    pub digest: String,
+    /// Things worth a look (`{code, field, message}`), e.g. `ballots-above-registered`.
+    #[schema(value_type = Vec<Object>)]
+    pub flags: Vec<serde_json::Value>,
+}
+
+/// The key name of the first signature line, read without verifying anything; `None` when the
+/// document has no such line (it is then rejected as malformed anyway).
+pub(crate) fn signer_name(body: &[u8]) -> Option<&str> {
+    const SIG: &[u8] = "\n\n\u{2014} ".as_bytes();
+    let at = body.windows(SIG.len()).position(|w| w == SIG)? + SIG.len();
+    let rest = &body[at..];
+    let end = rest.iter().position(|&b| b == b' ' || b == b'\n')?;
+    let name = std::str::from_utf8(&rest[..end]).ok()?;
+    (!name.is_empty() && name.len() <= 256).then_some(name)
+}
+
+/// SHA-256 of a document's signed body, hex (empty if it is not a signed document).
+fn body_digest(doc: &[u8]) -> String {
+    crate::note::parse(doc)
+        .map(|n| super::snapshot::hex(&crate::submission::digest(n.body)))
+        .unwrap_or_default()
+}
+
+/// Checks the body limit and the signing key's rate; the body on success.
+fn admit(shared: &Shared, body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
+    let body = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body-too-large",
+                "document",
+                format!(
+                    "the request body is over the server's limit of {} bytes: split the results into several submissions",
+                    shared.limiter.body_limit()
+                ),
+            )
+        } else {
+            ApiError::new(
+                e.status(),
+                "malformed-document",
+                "document",
+                format!("{e}: send the signed document as the request body"),
+            )
+        }
+    })?;
+    if let Some(name) = signer_name(&body) {
+        shared.limiter.check_key(name)?;
+    }
+    Ok(body)
+}
+
+fn accepted(
+    status: &str,
+    log_index: u64,
+    digest: String,
+    flags: Vec<serde_json::Value>,
+) -> Response {
+    let code = if status == "accepted" {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    let v = AcceptedView {
+        status: status.to_owned(),
+        log_index,
+        digest,
+        flags,
+    };
+    json_response(code, serde_json::to_string(&v).unwrap_or_default())
+}
+
+fn rejected(e: SubmitError) -> Response {
+    match e {
+        SubmitError::Rejected(r) => json_response(
+            StatusCode::from_u16(r.code.http_status()).unwrap_or(StatusCode::BAD_REQUEST),
+            serde_json::to_string(&r).unwrap_or_default(),
+        ),
+        SubmitError::Internal(m) => ApiError::internal(m).into_response(),
+    }
+}
+
+/// `POST /api/submissions`.
+#[utoipa::path(post, path = "/api/submissions", tag = "submissions",
+    request_body(content = String, content_type = "text/plain",
+        description = "a signed submission document (docs/submissions.md): type line `canvass-submission/v1`, canonical JSON line, blank line, one signature line"),
+    responses(
+        (status = 201, description = "accepted and logged", body = AcceptedView),
+        (status = 200, description = "`already-accepted`: the same document was accepted before; nothing changed", body = AcceptedView),
+        (status = 400, description = "malformed document, JSON or encoding (codes malformed-document, wrong-type, signature-count, malformed-json, not-canonical)", body = ApiError),
+        (status = 401, description = "unknown-key, revoked-key, bad-signature", body = ApiError),
+        (status = 403, description = "wrong-election, wrong-jurisdiction, precinct-not-authorized, contest-not-authorized", body = ApiError),
+        (status = 409, description = "old-sequence, bad-sequence", body = ApiError),
+        (status = 413, description = "body-too-large", body = ApiError),
+        (status = 422, description = "unknown-precinct, unknown-contest, unknown-candidate, votes-above-ballots, ... (docs/submissions.md)", body = ApiError),
+        (status = 429, description = "rate-limited (per IP or per signing key); see Retry-After", body = ApiError),
+        (status = 503, description = "storage failure: nothing accepted, retry the same document", body = ApiError)))]
+pub(crate) async fn submission(
+    State(shared): State<Arc<Shared>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let body = match admit(&shared, body) {
+        Ok(b) => b,
+        Err(e) => return e.into_response(),
+    };
+    let app = shared.app.clone();
+    match tokio::task::spawn_blocking(move || app.submit(&body, Some(peer.ip().to_string()))).await
+    {
+        Ok(Ok(a)) => accepted(
+            a.status,
+            a.log_index,
+            a.digest,
+            a.flags
+                .iter()
+                .filter_map(|f| serde_json::to_value(f).ok())
+                .collect(),
+        ),
+        Ok(Err(e)) => rejected(e),
+        Err(e) => ApiError::internal(e).into_response(),
+    }
+}
+
+/// `POST /api/key-changes`.
+#[utoipa::path(post, path = "/api/key-changes", tag = "keys",
+    request_body(content = String, content_type = "text/plain",
+        description = "a `canvass-key-change/v1` document signed by the election authority (docs/submissions.md)"),
+    responses(
+        (status = 201, description = "applied and logged: from now on the retired or revoked key is refused", body = AcceptedView),
+        (status = 413, description = "body-too-large", body = ApiError),
+        (status = 422, description = "bad-key-change: malformed, not signed by the authority, or out of sequence", body = ApiError),
+        (status = 429, description = "rate-limited", body = ApiError),
+        (status = 503, description = "storage failure: nothing applied, retry", body = ApiError)))]
+pub(crate) async fn key_change(
+    State(shared): State<Arc<Shared>>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let body = match admit(&shared, body) {
+        Ok(b) => b,
+        Err(e) => return e.into_response(),
+    };
+    let app = shared.app.clone();
+    let digest = body_digest(&body);
+    match tokio::task::spawn_blocking(move || app.submit_key_change(&body)).await {
+        Ok(Ok(i)) => accepted("accepted", i, digest, Vec::new()),
+        Ok(Err(e)) => rejected(e),
+        Err(e) => ApiError::internal(e).into_response(),
+    }
+}
+
+/// `POST /api/certifications`.
+#[utoipa::path(post, path = "/api/certifications", tag = "keys",
+    request_body(content = String, content_type = "text/plain",
+        description = "a `canvass-certification/v1` document signed by the election authority: a state's final results, naming a logged snapshot"),
+    responses(
+        (status = 201, description = "certified and logged: from now on the state's submissions need the authority's countersignature", body = AcceptedView),
+        (status = 413, description = "body-too-large", body = ApiError),
+        (status = 422, description = "bad-certification: malformed, not signed by the authority, or not matching a logged snapshot after which the state is unchanged", body = ApiError),
+        (status = 429, description = "rate-limited", body = ApiError),
+        (status = 503, description = "storage failure: nothing certified, retry", body = ApiError)))]
+pub(crate) async fn certification(
+    State(shared): State<Arc<Shared>>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let body = match admit(&shared, body) {
+        Ok(b) => b,
+        Err(e) => return e.into_response(),
+    };
+    let app = shared.app.clone();
+    let digest = body_digest(&body);
+    match tokio::task::spawn_blocking(move || app.certify(&body)).await {
+        Ok(Ok(i)) => accepted("accepted", i, digest, Vec::new()),
+        Ok(Err(e)) => rejected(e),
+        Err(e) => ApiError::internal(e).into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::signer_name;
+
+    #[test]
+    fn signer_name_reads_the_first_signature_line() {
+        let doc = "canvass-submission/v1\n{}\n\n\u{2014} canvass/us-2020/jurisdiction/42001 AAAA\n";
+        assert_eq!(
+            signer_name(doc.as_bytes()),
+            Some("canvass/us-2020/jurisdiction/42001")
+        );
+        assert_eq!(signer_name(b"no signature"), None);
+        assert_eq!(signer_name("a\nb\n\n\u{2014} \n".as_bytes()), None);
+    }
+}
