@@ -67,10 +67,14 @@ enum Command {
     Witness(cmd::witness::WitnessArgs),
     /// Tabulate a ranked-choice contest from an RCTab config; write RCTab's detailed report.
     Rcv(cmd::rcv::RcvArgs),
+    /// Serve the canvass HTTP API: submissions, results, events and the log.
+    Serve(cmd::serve::ServeArgs),
     /// Simulate a national election deterministically, true to the 2020 returns.
     Simulate(cmd::simulate::SimulateArgs),
     /// Sign and verify jurisdiction submissions.
     Submission(cmd::submission::SubmissionArgs),
+    /// Sign results and submit them to a canvass server (retried safely).
+    Submit(cmd::submit::SubmitArgs),
     /// Tabulate precinct results or cast vote records offline.
     Tally(cmd::tally::TallyArgs),
 }
@@ -87,8 +91,10 @@ fn main() -> ExitCode {
         Command::Log(args) => cmd::log::run(args),
         Command::Witness(args) => cmd::witness::run(args),
         Command::Rcv(args) => cmd::rcv::run(args),
+        Command::Serve(args) => cmd::serve::run(args),
         Command::Simulate(args) => cmd::simulate::run(args),
         Command::Submission(args) => cmd::submission::run(args),
+        Command::Submit(args) => cmd::submit::run(args),
         Command::Tally(args) => cmd::tally::run(args),
     }
 }

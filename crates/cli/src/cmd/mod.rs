@@ -9,8 +9,10 @@ pub mod inputs;
 pub mod keys;
 pub mod log;
 pub mod rcv;
+pub mod serve;
 pub mod simulate;
 pub mod submission;
+pub mod submit;
 pub mod tally;
 pub mod witness;
 

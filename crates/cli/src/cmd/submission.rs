@@ -130,17 +130,51 @@ fn read_results(path: &Path, format: Option<Format>) -> Result<Vec<PrecinctResul
     }
 }
 
+/// The election a key belongs to: `explicit`, or the `<election>` of its name
+/// `canvass/<election>/...`.
+pub(crate) fn election_of(
+    key: &canvass_server::SecretKey,
+    explicit: Option<&str>,
+) -> Option<String> {
+    explicit.map(str::to_owned).or_else(|| {
+        key.name()
+            .strip_prefix("canvass/")
+            .and_then(|r| r.split('/').next())
+            .map(str::to_owned)
+    })
+}
+
+/// A precinct-results submission; `timestamp` defaults to now, `amends` is
+/// `(superseded sequence, reason)`.
+pub(crate) fn build(
+    election: &str,
+    jurisdiction: &str,
+    sequence: u64,
+    timestamp: Option<u64>,
+    amends: Option<(u64, String)>,
+    results: Vec<PrecinctResult>,
+) -> Submission {
+    let timestamp = timestamp.unwrap_or_else(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs())
+    });
+    Submission {
+        election: election.into(),
+        jurisdiction: jurisdiction.into(),
+        sequence,
+        timestamp,
+        amendment: amends.map(|(supersedes, reason)| Amendment { supersedes, reason }),
+        payload: Payload::PrecinctResults { results },
+    }
+}
+
 fn sign(a: SignArgs) -> ExitCode {
     let key = match io::read_secret_key(&a.key) {
         Ok(k) => k,
         Err(e) => return fail(&e.to_string()),
     };
-    let election = match a.election.clone().or_else(|| {
-        key.name()
-            .strip_prefix("canvass/")
-            .and_then(|r| r.split('/').next())
-            .map(str::to_owned)
-    }) {
+    let election = match election_of(&key, a.election.as_deref()) {
         Some(e) => e,
         None => return fail("cannot tell the election from the key name: pass --election"),
     };
@@ -148,22 +182,14 @@ fn sign(a: SignArgs) -> ExitCode {
         Ok(r) => r,
         Err(e) => return fail(&e),
     };
-    let timestamp = a.timestamp.unwrap_or_else(|| {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs())
-    });
-    let s = Submission {
-        election: election.into(),
-        jurisdiction: a.jurisdiction.into(),
-        sequence: a.sequence,
-        timestamp,
-        amendment: a
-            .amends
-            .zip(a.reason)
-            .map(|(supersedes, reason)| Amendment { supersedes, reason }),
-        payload: Payload::PrecinctResults { results },
-    };
+    let s = build(
+        &election,
+        &a.jurisdiction,
+        a.sequence,
+        a.timestamp,
+        a.amends.zip(a.reason),
+        results,
+    );
     let doc = s.sign(&key);
     match &a.output {
         Some(p) => match std::fs::write(p, doc) {

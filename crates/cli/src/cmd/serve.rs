@@ -1,0 +1,148 @@
+//! `canvass serve`: the canvass server (the HTTP API of `docs/http-api.md`) over a data
+//! directory made by `canvass keys init`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use canvass_server::App;
+use canvass_server::http::{self, ServerConfig};
+use canvass_server::io;
+use clap::{Args, ValueEnum};
+
+use super::fail;
+
+/// Serve the canvass HTTP API.
+#[derive(Args, Debug)]
+#[command(after_help = "Examples:
+  canvass keys init --data data --election us-2020
+  canvass serve --data data
+  canvass serve --data data --listen 0.0.0.0:8443 --tls-cert cert.pem --tls-key key.pem \\
+      --cors-origin https://results.example.gov
+  RUST_LOG=canvass=debug canvass serve --data data --log-format json
+
+The election is the one the roster names (a built-in election); pass --election for a
+definition file. Ctrl-C stops the server after the requests in flight.
+Rate limits: --per-ip-rps per client address (loopback exempt unless --limit-loopback),
+--per-key-rps per signing key; 0 turns a limit off. Routes: docs/http-api.md, or
+GET /api/openapi.json.")]
+pub struct ServeArgs {
+    /// Data directory made by `canvass keys init`.
+    #[arg(long)]
+    data: PathBuf,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// A built-in election or a definition file; by default the election the roster names.
+    #[arg(long)]
+    election: Option<String>,
+    /// PEM certificate chain: serve HTTPS (with --tls-key).
+    #[arg(long, requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert.
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Largest request body in bytes.
+    #[arg(long, default_value_t = http::DEFAULT_BODY_LIMIT)]
+    body_limit: usize,
+    /// Requests per second from one IP address (0: unlimited).
+    #[arg(long, default_value_t = ServerConfig::default().per_ip_rps)]
+    per_ip_rps: u32,
+    /// Signed documents per second per signing key (0: unlimited).
+    #[arg(long, default_value_t = ServerConfig::default().per_key_rps)]
+    per_key_rps: u32,
+    /// Requests a client may make at once before the rates apply.
+    #[arg(long, default_value_t = ServerConfig::default().burst)]
+    burst: u32,
+    /// Apply the per-IP limit to loopback clients too.
+    #[arg(long)]
+    limit_loopback: bool,
+    /// An origin allowed to read the API from a browser (repeat; default: any origin).
+    #[arg(long = "cors-origin")]
+    cors_origins: Vec<String>,
+    /// Log format on stderr.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+}
+
+/// How logs are written.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+fn init_tracing(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let b = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Text => b.try_init(),
+        LogFormat::Json => b.json().try_init(),
+    };
+}
+
+/// Runs `canvass serve`.
+pub fn run(args: ServeArgs) -> ExitCode {
+    init_tracing(args.log_format);
+    let election_name = match &args.election {
+        Some(e) => e.clone(),
+        None => match io::read_roster(&io::roster_path(&args.data), None) {
+            Ok(r) => r.election.to_string(),
+            Err(e) => {
+                return fail(&format!(
+                    "{e}: is {} a data directory made by `canvass keys init`?",
+                    args.data.display()
+                ));
+            }
+        },
+    };
+    let election = match io::load_election(&election_name) {
+        Ok(e) => e,
+        Err(e) => return fail(&format!("{e}: pass --election with the definition file")),
+    };
+    let app = match App::open(&args.data, election) {
+        Ok(a) => Arc::new(a),
+        Err(e) => return fail(&e.to_string()),
+    };
+    let config = ServerConfig {
+        body_limit: args.body_limit,
+        per_ip_rps: args.per_ip_rps,
+        per_key_rps: args.per_key_rps,
+        burst: args.burst,
+        exempt_loopback: !args.limit_loopback,
+        cors_origins: args.cors_origins,
+        tls: args.tls_cert.zip(args.tls_key),
+    };
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => return fail(&format!("cannot start the runtime: {e}")),
+    };
+    rt.block_on(async move {
+        let listener = match tokio::net::TcpListener::bind(args.listen).await {
+            Ok(l) => l,
+            Err(e) => return fail(&format!("cannot listen on {}: {e}", args.listen)),
+        };
+        let addr = listener.local_addr().unwrap_or(args.listen);
+        let scheme = if config.tls.is_some() { "https" } else { "http" };
+        outln!(
+            "canvass serving {election_name} at {scheme}://{addr}/ (results: /api/results, API: /api/openapi.json, log: /log/checkpoint); Ctrl-C stops"
+        );
+        let shutdown = async {
+            let _ = tokio::signal::ctrl_c().await;
+            tracing::info!("shutting down: finishing the requests in flight");
+        };
+        match http::serve_with(listener, app, &config, shutdown).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => fail(&format!("server on {addr}: {e}")),
+        }
+    })
+}
