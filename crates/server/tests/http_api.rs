@@ -149,8 +149,30 @@ fn start(data: &Path, config: ServerConfig) -> Server {
     Server { addr, _rt: rt }
 }
 
+/// Copies `from` into `to` recursively (file modes too, so keys stay 0600).
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), target).unwrap();
+        }
+    }
+}
+
+/// A fresh data directory with the us-2020 keys (made once per test binary: writing 3,000+
+/// key files with fsync is slow) and Adams County's and the authority's keys.
 fn keys(data: &Path) -> (SecretKey, SecretKey) {
-    io::init_keys(data, &us2020(), KeySource::Seeded(1)).unwrap();
+    static TEMPLATE: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    let t = TEMPLATE.get_or_init(|| {
+        let t = tempfile::tempdir().unwrap();
+        io::init_keys(t.path(), &us2020(), KeySource::Seeded(1)).unwrap();
+        t
+    });
+    copy_dir(t.path(), data);
     (
         io::read_secret_key(&io::jurisdiction_key_path(data, "42001")).unwrap(),
         io::read_secret_key(&io::authority_key_path(data)).unwrap(),
@@ -494,6 +516,7 @@ fn rate_limits_answer_429_with_retry_after() {
             per_ip_rps: 0,
             per_key_rps: 1,
             burst: 1,
+            exempt_loopback: false,
             ..ServerConfig::default()
         },
     );
@@ -514,6 +537,25 @@ fn rate_limits_answer_429_with_retry_after() {
     assert_eq!(get(s.addr, "/log/checkpoint").body, before);
     // Reads are not charged to keys.
     assert_eq!(get(s.addr, "/api/results").status, 200);
+    drop(s);
+
+    // By default loopback clients are exempt from both limits, however low.
+    let s = start(
+        data,
+        ServerConfig {
+            per_ip_rps: 1,
+            per_key_rps: 1,
+            burst: 1,
+            ..ServerConfig::default()
+        },
+    );
+    for _ in 0..3 {
+        assert_eq!(get(s.addr, "/api/openapi.json").status, 200);
+    }
+    let a = post(s.addr, "/api/submissions", d2.as_bytes());
+    assert_eq!(a.status, 201, "{}", a.body);
+    let d3 = doc(&adams, "42001", 3, pa("42001", 120, 60, 38, "trump-pence"));
+    assert_eq!(post(s.addr, "/api/submissions", d3.as_bytes()).status, 201);
 }
 
 #[test]

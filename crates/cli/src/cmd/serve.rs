@@ -24,8 +24,8 @@ use super::fail;
 
 The election is the one the roster names (a built-in election); pass --election for a
 definition file. Ctrl-C stops the server after the requests in flight.
-Rate limits: --per-ip-rps per client address (loopback exempt unless --limit-loopback),
---per-key-rps per signing key; 0 turns a limit off. Routes: docs/http-api.md, or
+Rate limits: --per-ip-rps per client address, --per-key-rps per signing key; 0 turns a
+limit off; loopback clients are exempt from both unless --limit-loopback. Routes: docs/http-api.md, or
 GET /api/openapi.json.")]
 pub struct ServeArgs {
     /// Data directory made by `canvass keys init`.
@@ -55,7 +55,7 @@ pub struct ServeArgs {
     /// Requests a client may make at once before the rates apply.
     #[arg(long, default_value_t = ServerConfig::default().burst)]
     burst: u32,
-    /// Apply the per-IP limit to loopback clients too.
+    /// Apply the rate limits to loopback clients too.
     #[arg(long)]
     limit_loopback: bool,
     /// An origin allowed to read the API from a browser (repeat; default: any origin).

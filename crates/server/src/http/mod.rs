@@ -59,8 +59,8 @@ pub struct ServerConfig {
     pub per_key_rps: u32,
     /// Requests a client may make at once before the rate applies (bucket size).
     pub burst: u32,
-    /// Leave loopback peers (127.0.0.1, ::1) out of the per-IP limit, so local tools, the demo
-    /// and benchmarks are never limited. The per-key limit still applies.
+    /// Leave loopback peers (127.0.0.1, ::1) out of both rate limits, so local tools, the demo
+    /// and benchmarks are never limited.
     pub exempt_loopback: bool,
     /// Origins allowed to read the API from a browser; empty = any origin.
     pub cors_origins: Vec<String>,

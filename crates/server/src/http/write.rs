@@ -48,7 +48,11 @@ fn body_digest(doc: &[u8]) -> String {
 }
 
 /// Checks the body limit and the signing key's rate; the body on success.
-fn admit(shared: &Shared, body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
+fn admit(
+    shared: &Shared,
+    peer: SocketAddr,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Bytes, ApiError> {
     let body = body.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::new(
@@ -70,7 +74,7 @@ fn admit(shared: &Shared, body: Result<Bytes, BytesRejection>) -> Result<Bytes, 
         }
     })?;
     if let Some(name) = signer_name(&body) {
-        shared.limiter.check_key(name)?;
+        shared.limiter.check_key(name, peer.ip())?;
     }
     Ok(body)
 }
@@ -125,7 +129,7 @@ pub(crate) async fn submission(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let body = match admit(&shared, body) {
+    let body = match admit(&shared, peer, body) {
         Ok(b) => b,
         Err(e) => return e.into_response(),
     };
@@ -158,9 +162,10 @@ pub(crate) async fn submission(
         (status = 503, description = "storage failure: nothing applied, retry", body = ApiError)))]
 pub(crate) async fn key_change(
     State(shared): State<Arc<Shared>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let body = match admit(&shared, body) {
+    let body = match admit(&shared, peer, body) {
         Ok(b) => b,
         Err(e) => return e.into_response(),
     };
@@ -185,9 +190,10 @@ pub(crate) async fn key_change(
         (status = 503, description = "storage failure: nothing certified, retry", body = ApiError)))]
 pub(crate) async fn certification(
     State(shared): State<Arc<Shared>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let body = match admit(&shared, body) {
+    let body = match admit(&shared, peer, body) {
         Ok(b) => b,
         Err(e) => return e.into_response(),
     };
