@@ -31,9 +31,10 @@ impl Drop for Server {
 }
 
 /// Starts `canvass serve` and returns it with its base URL (read from its first line).
-fn serve(data: &str) -> (Server, String) {
+fn serve(data: &str, extra: &[&str]) -> (Server, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_canvass"))
         .args(["serve", "--data", data, "--listen", "127.0.0.1:0"])
+        .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -83,7 +84,12 @@ fn submit_twice_is_accepted_once() {
         "{}",
         String::from_utf8_lossy(&init.stderr)
     );
-    let (_server, url) = serve(d);
+    // One document per second per key, also for loopback: every repeat below is first
+    // refused with 429 and Retry-After, and `submit` resends it.
+    let (mut server, url) = serve(
+        d,
+        &["--per-key-rps", "1", "--burst", "1", "--limit-loopback"],
+    );
 
     // Adams County, PA (42001) reports itself whole: 100 ballots, 60 + 38 votes.
     let csv = t.join("adams.csv");
@@ -132,6 +138,8 @@ fn submit_twice_is_accepted_once() {
     assert_eq!(again.status.code(), Some(0));
     let v2 = json(&again);
     assert_eq!(v2["status"], "already-accepted");
+    let err = String::from_utf8_lossy(&again.stderr);
+    assert!(err.contains("retrying (HTTP 429"), "{err}");
     assert_eq!(
         (&v2["log_index"], &v2["digest"]),
         (&v1["log_index"], &v1["digest"])
@@ -175,6 +183,23 @@ fn submit_twice_is_accepted_once() {
             .unwrap()
             .starts_with("payload.results[0]")
     );
+
+    // Ctrl-C (SIGINT) stops the server cleanly.
+    let pid = server.0.id().to_string();
+    let st = Command::new("kill").args(["-INT", &pid]).status().unwrap();
+    assert!(st.success());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let status = loop {
+        if let Some(st) = server.0.try_wait().unwrap() {
+            break st;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still running after SIGINT"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    assert!(status.success(), "{status:?}");
 }
 
 #[test]
