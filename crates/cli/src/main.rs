@@ -51,6 +51,8 @@ struct Cli {
 enum Command {
     /// Risk-limiting audits: draw samples, estimate sample sizes, measure risk.
     Audit(cmd::audit::AuditArgs),
+    /// Certify a state's results with the election authority's key (logged; later changes need its countersignature).
+    Certify(cmd::certify::CertifyArgs),
     /// Convert results or cast vote records between formats (NIST, vendor, MEDSL, canvass CSV).
     Convert(cmd::convert::ConvertArgs),
     /// Run the demonstration election night.
@@ -83,6 +85,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Audit(args) => cmd::audit::run(args),
+        Command::Certify(args) => cmd::certify::run(args),
         Command::Convert(args) => cmd::convert::run(args),
         Command::Demo(args) => cmd::demo::run(args),
         Command::Election(args) => cmd::election::run(args),

@@ -234,7 +234,8 @@ impl App {
             failed: Mutex::new(None),
         });
         let (tx, rx) = mpsc::sync_channel(QUEUE);
-        let seq = Sequencer::new(Arc::clone(&shared), opened.state);
+        let seq = Sequencer::new(Arc::clone(&shared), opened.state)
+            .map_err(|e| AppError::LogKey(format!("cannot start the committer thread: {e}")))?;
         let worker = std::thread::Builder::new()
             .name("canvass-sequencer".into())
             .spawn(move || seq.run(&rx))

@@ -15,6 +15,7 @@
 
 pub mod app;
 pub mod canonical;
+mod committer;
 pub mod entry;
 pub mod error;
 pub mod http;

@@ -12,10 +12,13 @@
 //! queued before them.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::mpsc::{Receiver, SyncSender};
+use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::sync::{Arc, PoisonError};
+use std::thread::JoinHandle;
 
 use canvass_store::{SecurityEvent, Store, SubmissionRecord};
+
+use crate::committer::{self, Batch, Logged, Msg};
 use canvass_tally::{ReportOptions, Tabulator};
 
 use crate::app::{Accepted, AppEvent, Shared, Snapshot, SubmitError, hex, lock, now};
@@ -80,21 +83,14 @@ impl History for MapHistory<'_> {
     }
 }
 
-/// Accepted submissions waiting for their group commit.
-#[derive(Default)]
-struct Batch {
-    entries: Vec<Vec<u8>>,
-    records: Vec<SubmissionRecord>,
-    replies: Vec<(Reply<Accepted>, Result<Accepted, SubmitError>)>,
-    event_replies: Vec<Reply<()>>,
-    events: Vec<SecurityEvent>,
-    accepted: Vec<AppEvent>,
-}
-
 pub(crate) struct Sequencer {
     shared: Arc<Shared>,
     st: State,
     opts: ReportOptions,
+    /// The log size once everything handed to the committer is durable.
+    next: u64,
+    to_commit: Option<SyncSender<Msg>>,
+    committer: Option<JoinHandle<()>>,
 }
 
 fn code_str(r: &Rejection) -> String {
@@ -119,16 +115,38 @@ pub(crate) fn security_event(doc: &[u8], source: Option<String>, r: &Rejection) 
 }
 
 impl Sequencer {
-    pub(crate) fn new(shared: Arc<Shared>, st: State) -> Self {
-        Sequencer {
+    /// A sequencer with its committer thread.
+    ///
+    /// # Errors
+    /// If the thread cannot be started.
+    pub(crate) fn new(shared: Arc<Shared>, st: State) -> std::io::Result<Self> {
+        // At most two batches wait for the committer: the sequencer runs at most that far
+        // ahead of what is durable.
+        let (tx, rx) = mpsc::sync_channel(2);
+        let s = Arc::clone(&shared);
+        let committer = std::thread::Builder::new()
+            .name("canvass-committer".into())
+            .spawn(move || committer::run(&s, &rx))?;
+        Ok(Sequencer {
+            next: shared.log.size(),
             shared,
             st,
             opts: ReportOptions::default(),
+            to_commit: Some(tx),
+            committer: Some(committer),
+        })
+    }
+
+    /// Runs until every sender is gone, then waits for the committer to finish.
+    pub(crate) fn run(mut self, rx: &Receiver<Job>) {
+        self.serve(rx);
+        self.to_commit = None;
+        if let Some(c) = self.committer.take() {
+            let _ = c.join();
         }
     }
 
-    /// Runs until every sender is gone.
-    pub(crate) fn run(mut self, rx: &Receiver<Job>) {
+    fn serve(&mut self, rx: &Receiver<Job>) {
         while let Ok(first) = rx.recv() {
             let mut jobs = vec![first];
             while jobs.len() < MAX_BATCH {
@@ -177,11 +195,13 @@ impl Sequencer {
                 }
                 Job::KeyChange { doc, reply } => {
                     self.commit(std::mem::take(&mut batch));
+                    self.barrier();
                     let _ = reply.send(self.key_change(&doc));
                     roster = self.roster();
                 }
                 Job::Certify { doc, reply } => {
                     self.commit(std::mem::take(&mut batch));
+                    self.barrier();
                     let _ = reply.send(self.certify(&doc));
                 }
             }
@@ -302,82 +322,56 @@ impl Sequencer {
     }
 
     fn next_index(&self) -> u64 {
-        self.shared.log.size()
+        self.next
     }
 
-    fn fail(&self, what: &str, e: &dyn std::fmt::Display) -> SubmitError {
-        let msg = format!("{what}: {e}: the server must be restarted");
-        *lock(&self.shared.failed) = Some(msg.clone());
-        SubmitError::Internal(msg)
+    /// Waits until the committer has finished everything handed to it.
+    fn barrier(&mut self) {
+        let (done, wait) = mpsc::sync_channel(1);
+        if let Some(tx) = &self.to_commit {
+            if tx.send(Msg::Barrier(done)).is_ok() {
+                let _ = wait.recv();
+            }
+        }
+        self.next = self.shared.log.size();
     }
 
-    /// Logs the batch with its snapshot entry, records it, publishes, answers.
+    fn send(&self, m: Msg) {
+        if let Some(tx) = &self.to_commit {
+            // The committer lives as long as the sequencer; if it died, callers see their
+            // reply channel closed and answer "the sequencer has stopped".
+            let _ = tx.send(m);
+        }
+    }
+
+    /// Queues the batch's entries and its snapshot entry on the log, and hands the batch to
+    /// the committer.
     fn commit(&mut self, mut batch: Batch) {
-        let mut results_event = None;
-        if !batch.entries.is_empty() {
-            match self.log_batch(&mut batch) {
-                Ok(ev) => results_event = Some(ev),
-                Err(e) => {
-                    let msg = match e {
-                        SubmitError::Internal(m) => m,
-                        SubmitError::Rejected(r) => r.message,
-                    };
-                    for (reply, _) in batch.replies {
-                        let _ = reply.send(Err(SubmitError::Internal(msg.clone())));
-                    }
-                    for reply in batch.event_replies {
-                        let _ = reply.send(Err(SubmitError::Internal(msg.clone())));
-                    }
-                    return;
+        if batch.entries.is_empty() {
+            if !batch.replies.is_empty() || !batch.event_replies.is_empty() {
+                self.send(Msg::Commit(Box::new((batch, None))));
+            }
+            return;
+        }
+        match self.queue(&mut batch) {
+            Ok(logged) => self.send(Msg::Commit(Box::new((batch, Some(logged))))),
+            Err(msg) => {
+                for (reply, _) in batch.replies {
+                    let _ = reply.send(Err(SubmitError::Internal(msg.clone())));
+                }
+                for reply in batch.event_replies {
+                    let _ = reply.send(Err(SubmitError::Internal(msg.clone())));
                 }
             }
         }
-        let events_ok = if batch.events.is_empty() {
-            Ok(())
-        } else {
-            lock(&self.shared.store)
-                .append_events(&batch.events)
-                .map(|_| ())
-                .map_err(|e| SubmitError::Internal(format!("recording security events: {e}")))
-        };
-        for (reply, r) in batch.replies {
-            let r = match (r, &events_ok) {
-                (Err(SubmitError::Rejected(_)), Err(SubmitError::Internal(m))) => {
-                    Err(SubmitError::Internal(m.clone()))
-                }
-                (r, _) => r,
-            };
-            let _ = reply.send(r);
-        }
-        for reply in batch.event_replies {
-            let _ = reply.send(match &events_ok {
-                Ok(()) => Ok(()),
-                Err(SubmitError::Internal(m)) => Err(SubmitError::Internal(m.clone())),
-                Err(_) => Ok(()),
-            });
-        }
-        let tx = &self.shared.events;
-        for e in batch.accepted {
-            let _ = tx.send(e);
-        }
-        for e in &batch.events {
-            let _ = tx.send(AppEvent::Rejected {
-                code: e.code.clone(),
-                field: e.field.clone(),
-                source: e.source.clone(),
-            });
-        }
-        if let Some(ev) = results_event {
-            let _ = tx.send(ev);
-        }
     }
 
-    fn log_batch(&mut self, batch: &mut Batch) -> Result<AppEvent, SubmitError> {
+    fn queue(&mut self, batch: &mut Batch) -> Result<Logged, String> {
         let start = self.next_index();
         let after = start + batch.entries.len() as u64;
         let results = canvass_tally::results(&self.st.tab, &self.opts);
         let json: Arc<str> = serde_json::to_string(&results)
-            .map_err(|e| SubmitError::Internal(format!("results JSON: {e}")))?
+            .map_err(|e| committer::fail(&self.shared, "results JSON", &e))?
             .into();
         let sha = entry::sha256(json.as_bytes());
         let snap = SnapshotEntry {
@@ -386,67 +380,33 @@ impl Sequencer {
             results_sha256: hex(&sha),
         };
         batch.entries.push(snap.to_entry().into_bytes());
-        let range = self
+        let pending = self
             .shared
             .log
-            .append(&batch.entries)
-            .map_err(|e| self.fail("appending to the log", &e))?;
-        if range.start != start {
-            return Err(self.fail(
-                "log",
-                &format!("entries landed at {}, expected {start}", range.start),
-            ));
-        }
-        let cp = self
-            .shared
-            .log
-            .checkpoint()
-            .map_err(|e| self.fail("publishing a checkpoint", &e))?;
-        *self
-            .shared
-            .checkpoint
-            .write()
-            .unwrap_or_else(PoisonError::into_inner) = (cp.checkpoint.size, cp.note);
-        lock(&self.shared.store)
-            .append_submissions(&batch.records)
-            .map_err(|e| self.fail("recording submissions", &e))?;
+            .submit(&batch.entries)
+            .map_err(|e| committer::fail(&self.shared, "appending to the log", &e))?;
+        self.next = after + 1;
         self.st.snapshots.insert(after, sha);
-        let snapshot = Snapshot {
-            json,
-            sha256: sha,
-            log_index: Some(after),
-            tree_size: after + 1,
-            results: Arc::new(results),
-        };
-        *self
-            .shared
-            .snapshot
-            .write()
-            .unwrap_or_else(PoisonError::into_inner) = Arc::new(snapshot);
-        Ok(AppEvent::Results {
-            tree_size: after + 1,
-            log_index: after,
-            sha256: hex(&sha),
+        Ok(Logged {
+            pending,
+            start,
+            snapshot: Snapshot {
+                json,
+                sha256: sha,
+                log_index: Some(after),
+                tree_size: after + 1,
+                results: Arc::new(results),
+            },
         })
     }
 
-    /// Appends one authority document and publishes a checkpoint.
-    fn log_one(&self, doc: &[u8]) -> Result<u64, SubmitError> {
-        let range = self
-            .shared
-            .log
-            .append(&[doc])
-            .map_err(|e| self.fail("appending to the log", &e))?;
-        let cp = self
-            .shared
-            .log
-            .checkpoint()
-            .map_err(|e| self.fail("publishing a checkpoint", &e))?;
-        *self
-            .shared
-            .checkpoint
-            .write()
-            .unwrap_or_else(PoisonError::into_inner) = (cp.checkpoint.size, cp.note);
+    /// Appends one authority document and publishes a checkpoint (after a barrier).
+    fn log_one(&mut self, doc: &[u8]) -> Result<u64, SubmitError> {
+        let range = self.shared.log.append(&[doc]).map_err(|e| {
+            SubmitError::Internal(committer::fail(&self.shared, "appending to the log", &e))
+        })?;
+        self.next = range.end;
+        committer::checkpoint(&self.shared).map_err(SubmitError::Internal)?;
         Ok(range.start)
     }
 

@@ -1,0 +1,161 @@
+//! Election-night throughput of `App::submit` (issue 6, "Performance"): a simulated national
+//! election (`canvass-sim`, us-2020), one signed submission per precinct, submitted by many
+//! threads at once (as the HTTP server's blocking pool does), each through the whole pipeline:
+//! verify, authorize, validate, log (group commit + checkpoint), store, tabulate, snapshot.
+//!
+//! ```text
+//! cargo run --release -p canvass-server --example submit_bench -- [SCALE_PERMILLE] [THREADS]
+//! ```
+//! SCALE_PERMILLE defaults to 1000 (about 175,000 precincts), THREADS to 256. The data
+//! directory is a fresh temporary folder (real files, real SQLite, real fsyncs).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+use canvass_server::io::{self, KeySource};
+use canvass_server::{App, Payload, Submission};
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let scale: u32 = args.next().and_then(|a| a.parse().ok()).unwrap_or(1000);
+    let threads: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(256);
+    let e = canvass_model::builtin("us-2020")
+        .expect("built-in us-2020")
+        .expect("us-2020 loads");
+    let t = Instant::now();
+    let sim = canvass_sim::simulate(
+        &e,
+        &canvass_sim::SimOptions {
+            seed: 2020,
+            scale_permille: scale,
+            ballots_per_precinct: 900,
+        },
+    )
+    .expect("simulation");
+    let precincts: usize = sim.jurisdictions.iter().map(|j| j.results.len()).sum();
+    eprintln!(
+        "simulated {precincts} precincts in {} jurisdictions in {:.1?}",
+        sim.jurisdictions.len(),
+        t.elapsed()
+    );
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let data = dir.path();
+    let t = Instant::now();
+    io::init_keys(data, &sim.election, KeySource::Seeded(1)).expect("keys");
+    eprintln!("keys and roster in {:.1?}", t.elapsed());
+
+    // Pre-sign: per jurisdiction, sequence 1, 2, ... one precinct each.
+    let t = Instant::now();
+    let jobs: Vec<(usize, &canvass_sim::JurisdictionResults)> =
+        sim.jurisdictions.iter().enumerate().collect();
+    let next = AtomicUsize::new(0);
+    let mut signed: Vec<(usize, Vec<String>)> = std::thread::scope(|s| {
+        let hs: Vec<_> = (0..2)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut out = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(&(ji, j)) = jobs.get(i) else { break };
+                        let key = io::read_secret_key(&io::jurisdiction_key_path(
+                            data,
+                            j.jurisdiction.as_str(),
+                        ))
+                        .expect("jurisdiction key");
+                        let docs = j
+                            .results
+                            .iter()
+                            .enumerate()
+                            .map(|(k, r)| {
+                                Submission {
+                                    election: sim.election.election.id.clone(),
+                                    jurisdiction: j.jurisdiction.clone(),
+                                    sequence: k as u64 + 1,
+                                    timestamp: 1_604_448_000,
+                                    amendment: None,
+                                    payload: Payload::PrecinctResults {
+                                        results: vec![r.clone()],
+                                    },
+                                }
+                                .sign(&key)
+                            })
+                            .collect();
+                        out.push((ji, docs));
+                    }
+                    out
+                })
+            })
+            .collect();
+        hs.into_iter()
+            .flat_map(|h| h.join().expect("signer"))
+            .collect()
+    });
+    signed.sort_by_key(|(i, _)| *i);
+    let bytes: usize = signed.iter().flat_map(|(_, d)| d).map(String::len).sum();
+    eprintln!(
+        "signed {precincts} submissions ({:.1} MB) in {:.1?}",
+        bytes as f64 / 1e6,
+        t.elapsed()
+    );
+
+    let t = Instant::now();
+    let app = Arc::new(App::open(data, sim.election.clone()).expect("open"));
+    eprintln!("opened in {:.1?}", t.elapsed());
+    // Each thread takes whole jurisdictions, so each jurisdiction's sequence numbers arrive
+    // in order; within a jurisdiction, precincts are sent one after the other.
+    let queue: Vec<Vec<String>> = signed.into_iter().map(|(_, d)| d).collect();
+    let next = AtomicUsize::new(0);
+    let accepted = AtomicUsize::new(0);
+    let start = Instant::now();
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(docs) = queue.get(i) else { break };
+                    for d in docs {
+                        match app.submit(d.as_bytes(), None) {
+                            Ok(a) if a.status == "accepted" => {
+                                accepted.fetch_add(1, Ordering::Relaxed);
+                            }
+                            other => panic!("not accepted: {other:?}"),
+                        }
+                    }
+                }
+            });
+        }
+    });
+    let secs = start.elapsed().as_secs_f64();
+    let n = accepted.load(Ordering::Relaxed);
+    let stats = app.log().stats();
+    println!(
+        "{n} submissions accepted in {secs:.2} s: {:.0} submissions/s ({threads} threads; {} log batches, {} entries; log size {})",
+        n as f64 / secs,
+        stats.batches,
+        stats.entries,
+        app.log().size()
+    );
+    // The per-batch cost of a snapshot: one results computation on the full national tally.
+    let mut tab = canvass_tally::Tabulator::new(sim.election.clone());
+    for j in &sim.jurisdictions {
+        for p in &j.results {
+            tab.apply(p).expect("apply");
+        }
+    }
+    let t = Instant::now();
+    let r = canvass_tally::results(&tab, &canvass_tally::ReportOptions::default());
+    let results_time = t.elapsed();
+    let t = Instant::now();
+    let json = serde_json::to_string(&r).expect("json");
+    println!(
+        "one snapshot: results {results_time:.1?}, JSON {:.1?} ({} bytes)",
+        t.elapsed(),
+        json.len()
+    );
+    assert_eq!(
+        *app.snapshot().json,
+        json,
+        "published snapshot = full tally"
+    );
+}

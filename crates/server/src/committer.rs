@@ -1,0 +1,162 @@
+//! The second stage of the sequencer: waits for a batch's group commit, publishes the
+//! checkpoint, records the store rows and security events (one transaction each), publishes the
+//! results snapshot, answers the callers and broadcasts the events, strictly in batch order.
+//! Meanwhile the sequencer already validates and tabulates the next batch.
+
+use std::sync::mpsc::{Receiver, SyncSender};
+use std::sync::{Arc, PoisonError};
+
+use canvass_store::tlog::PendingAppend;
+use canvass_store::{SecurityEvent, Store, SubmissionRecord};
+
+use crate::app::{Accepted, AppEvent, Shared, Snapshot, SubmitError, hex, lock};
+use crate::sequencer::Reply;
+
+/// Accepted submissions waiting for their group commit, and every answer of the batch.
+#[derive(Default)]
+pub(crate) struct Batch {
+    pub(crate) entries: Vec<Vec<u8>>,
+    pub(crate) records: Vec<SubmissionRecord>,
+    pub(crate) replies: Vec<(Reply<Accepted>, Result<Accepted, SubmitError>)>,
+    pub(crate) event_replies: Vec<Reply<()>>,
+    pub(crate) events: Vec<SecurityEvent>,
+    pub(crate) accepted: Vec<AppEvent>,
+}
+
+/// A batch whose entries (ending with the snapshot entry) were queued on the log.
+pub(crate) struct Logged {
+    pub(crate) pending: PendingAppend,
+    /// Index the first entry must land at.
+    pub(crate) start: u64,
+    /// The snapshot published once the batch is durable.
+    pub(crate) snapshot: Snapshot,
+}
+
+/// Work for the committer.
+pub(crate) enum Msg {
+    /// A batch, logged or (no accepted submission) not.
+    Commit(Box<(Batch, Option<Logged>)>),
+    /// Answered once every earlier message is done.
+    Barrier(SyncSender<()>),
+}
+
+/// Marks the server failed: nothing more is accepted until it is restarted.
+pub(crate) fn fail(shared: &Shared, what: &str, e: &dyn std::fmt::Display) -> String {
+    let msg = format!("{what}: {e}: the server must be restarted");
+    *lock(&shared.failed) = Some(msg.clone());
+    msg
+}
+
+/// Publishes a checkpoint of everything durable.
+///
+/// # Errors
+/// The failure message (the server is then marked failed).
+pub(crate) fn checkpoint(shared: &Shared) -> Result<(), String> {
+    let cp = shared
+        .log
+        .checkpoint()
+        .map_err(|e| fail(shared, "publishing a checkpoint", &e))?;
+    let mut c = shared
+        .checkpoint
+        .write()
+        .unwrap_or_else(PoisonError::into_inner);
+    if cp.checkpoint.size >= c.0 {
+        *c = (cp.checkpoint.size, cp.note);
+    }
+    Ok(())
+}
+
+/// Runs until the sequencer is gone.
+pub(crate) fn run(shared: &Shared, rx: &Receiver<Msg>) {
+    while let Ok(m) = rx.recv() {
+        match m {
+            Msg::Barrier(done) => {
+                let _ = done.send(());
+            }
+            Msg::Commit(b) => {
+                let (batch, logged) = *b;
+                commit(shared, batch, logged);
+            }
+        }
+    }
+}
+
+fn make_durable(shared: &Shared, batch: &Batch, logged: Logged) -> Result<AppEvent, String> {
+    let range = logged
+        .pending
+        .wait()
+        .map_err(|e| fail(shared, "appending to the log", &e))?;
+    if range.start != logged.start {
+        return Err(fail(
+            shared,
+            "log",
+            &format!(
+                "entries landed at {}, expected {}",
+                range.start, logged.start
+            ),
+        ));
+    }
+    checkpoint(shared)?;
+    lock(&shared.store)
+        .append_submissions(&batch.records)
+        .map_err(|e| fail(shared, "recording submissions", &e))?;
+    let s = logged.snapshot;
+    let event = AppEvent::Results {
+        tree_size: s.tree_size,
+        log_index: s.log_index.unwrap_or_default(),
+        sha256: hex(&s.sha256),
+    };
+    *shared
+        .snapshot
+        .write()
+        .unwrap_or_else(PoisonError::into_inner) = Arc::new(s);
+    Ok(event)
+}
+
+fn commit(shared: &Shared, batch: Batch, logged: Option<Logged>) {
+    let results_event = match logged.map(|l| make_durable(shared, &batch, l)) {
+        None => None,
+        Some(Ok(ev)) => Some(ev),
+        Some(Err(msg)) => {
+            for (reply, _) in batch.replies {
+                let _ = reply.send(Err(SubmitError::Internal(msg.clone())));
+            }
+            for reply in batch.event_replies {
+                let _ = reply.send(Err(SubmitError::Internal(msg.clone())));
+            }
+            return;
+        }
+    };
+    let events_ok = if batch.events.is_empty() {
+        Ok(())
+    } else {
+        lock(&shared.store)
+            .append_events(&batch.events)
+            .map(|_| ())
+            .map_err(|e| format!("recording security events: {e}"))
+    };
+    for (reply, r) in batch.replies {
+        let r = match (r, &events_ok) {
+            (Err(SubmitError::Rejected(_)), Err(m)) => Err(SubmitError::Internal(m.clone())),
+            (r, _) => r,
+        };
+        let _ = reply.send(r);
+    }
+    for reply in batch.event_replies {
+        let _ = reply.send(events_ok.clone().map_err(SubmitError::Internal));
+    }
+    let tx = &shared.events;
+    for e in batch.accepted {
+        let _ = tx.send(e);
+    }
+    for e in &batch.events {
+        let _ = tx.send(AppEvent::Rejected {
+            code: e.code.clone(),
+            field: e.field.clone(),
+            source: e.source.clone(),
+        });
+    }
+    if let Some(ev) = results_event {
+        let _ = tx.send(ev);
+    }
+}
