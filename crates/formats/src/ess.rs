@@ -1,5 +1,5 @@
-//! ES&S cast vote record exports, as xlsx (read with calamine) or CSV: one row per ballot,
-//! one column per ranking.
+//! ES&S cast vote record exports, as xlsx (opened with calamine, cells read as in
+//! [`read_xlsx`]) or CSV: one row per ballot, one column per ranking.
 //!
 //! ```text
 //! Cast Vote Record | Precinct        | Ballot Style | For Mayor Choice 1 (45) | For Mayor Choice 2 (50) | ...
@@ -16,18 +16,14 @@
 //! with `overvote_delimiter`, `A//B` is two marks at one rank. Without `id_column`, record
 //! ids are `<file name>-<n>` for the n-th ballot, as RCTab numbers them.
 
-use std::borrow::Cow;
-use std::fs::File;
-use std::io::BufReader;
-use std::path::Path;
-
-use calamine::{DataRef, Reader, Xlsx};
 use canvass_model::{CastVoteRecord, Choice, CvrContest, CvrMark};
 
 use crate::error::{FormatError, Location, Result};
 use crate::limits::MAX_RECORD_BYTES;
 use crate::nist::short_name;
 use crate::source::{Input, ReadStats, Sink, SourceOptions};
+
+pub use crate::ess_xlsx::{read_xlsx, read_xlsx_from, read_xlsx_from_calamine};
 
 /// The longest cell accepted, in bytes.
 pub const MAX_CELL_BYTES: usize = 64 * 1024;
@@ -112,20 +108,20 @@ pub fn split_candidate_cell(cell: &str) -> (&str, Option<&str>) {
 }
 
 /// Turns rows into records.
-struct EssRows<'o, 's, 'k> {
-    layout: Layout,
+pub(crate) struct EssRows<'o, 's, 'k> {
+    pub(crate) layout: Layout,
     options: &'o SourceOptions,
-    header: Vec<String>,
+    pub(crate) header: Vec<String>,
     contest: String,
     rank_columns: Option<usize>,
     ballots: u64,
-    stats: ReadStats,
+    pub(crate) stats: ReadStats,
     sink: &'s mut Sink<'k>,
 }
 
 impl EssRows<'_, '_, '_> {
     /// Handles one row (1-based row number), cells as text.
-    fn row<S: AsRef<str>>(&mut self, row_number: u64, row: &[S]) -> Result<()> {
+    pub(crate) fn row<S: AsRef<str>>(&mut self, row_number: u64, row: &[S]) -> Result<()> {
         if row_number + 1 == self.layout.first_vote_row {
             self.header = row.iter().map(|c| c.as_ref().to_string()).collect();
             if self.options.contest_id.as_deref().is_none_or(str::is_empty) {
@@ -232,7 +228,7 @@ fn contest_from_header(h: &str) -> String {
     }
 }
 
-fn new_rows<'o, 's, 'k>(
+pub(crate) fn new_rows<'o, 's, 'k>(
     file: &str,
     options: &'o SourceOptions,
     sink: &'s mut Sink<'k>,
@@ -257,193 +253,6 @@ fn new_rows<'o, 's, 'k>(
         },
         sink,
     })
-}
-
-/// A cell's text: borrowed from the workbook's shared strings where it is one (ES&S
-/// exports store every candidate cell that way), so most cells cost no allocation.
-fn cell_text<'a>(v: DataRef<'a>) -> std::result::Result<Cow<'a, str>, String> {
-    Ok(match v {
-        DataRef::Empty => Cow::Borrowed(""),
-        DataRef::SharedString(s) => Cow::Borrowed(s),
-        DataRef::String(s) | DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => Cow::Owned(s),
-        DataRef::Int(i) => Cow::Owned(i.to_string()),
-        DataRef::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => {
-            Cow::Owned(format!("{}", f as i64))
-        }
-        DataRef::Float(f) => Cow::Owned(f.to_string()),
-        DataRef::Bool(b) => Cow::Owned(b.to_string()),
-        DataRef::DateTime(d) => Cow::Owned(d.as_f64().to_string()),
-        DataRef::Error(e) => return Err(format!("a value; found the spreadsheet error {e}")),
-    })
-}
-
-/// Reads an ES&S xlsx export (the first worksheet), streaming its cells.
-///
-/// # Errors
-/// [`FormatError`] for a missing or unreadable workbook, cells with spreadsheet errors,
-/// over-long cells, bad options, or an error from `sink`.
-pub fn read_xlsx(path: &Path, options: &SourceOptions, sink: &mut Sink<'_>) -> Result<ReadStats> {
-    let file = path.display().to_string();
-    let open = || {
-        File::open(path)
-            .map(BufReader::new)
-            .map_err(|e| FormatError::io(&file, e))
-    };
-    read_book(open()?, open, &file, options, sink)
-}
-
-/// Reads an ES&S xlsx export from any seekable reader; `file` names it in errors. The
-/// reader is cloned once if the sheet has rows without cells (see [`read_xlsx`]).
-///
-/// # Errors
-/// As [`read_xlsx`].
-pub fn read_xlsx_from<RS: std::io::Read + std::io::Seek + Clone>(
-    reader: RS,
-    file: &str,
-    options: &SourceOptions,
-    sink: &mut Sink<'_>,
-) -> Result<ReadStats> {
-    let again = reader.clone();
-    read_book(reader, move || Ok(again), file, options, sink)
-}
-
-/// Empty rows not yet handed out, read on first need with a second reader of the workbook.
-struct EmptyRows<F> {
-    reopen: Option<F>,
-    rows: std::iter::Peekable<std::vec::IntoIter<u32>>,
-}
-
-impl<R2: std::io::Read + std::io::Seek, F: FnOnce() -> Result<R2>> EmptyRows<F> {
-    /// Hands every empty row numbered below `before` (1-based) to `rows`.
-    fn emit_below(
-        &mut self,
-        before: u64,
-        file: &str,
-        rows: &mut EssRows<'_, '_, '_>,
-    ) -> Result<()> {
-        if let Some(reopen) = self.reopen.take() {
-            self.rows = crate::xlsx_rows::empty_rows(reopen()?, file)?
-                .into_iter()
-                .peekable();
-        }
-        while let Some(n) = self.rows.next_if(|&n| u64::from(n) < before) {
-            // (An empty header row is not a header: the header stays unknown.)
-            if u64::from(n) >= rows.layout.first_vote_row {
-                rows.row::<&str>(u64::from(n), &[])?;
-            }
-        }
-        Ok(())
-    }
-}
-
-/// [`read_xlsx_from`], with `reopen` giving a second reader only if rows without cells must
-/// be found (a gap in the rows the cells are in, or fewer rows than the sheet's dimension).
-fn read_book<RS, R2, F>(
-    reader: RS,
-    reopen: F,
-    file: &str,
-    options: &SourceOptions,
-    sink: &mut Sink<'_>,
-) -> Result<ReadStats>
-where
-    RS: std::io::Read + std::io::Seek,
-    R2: std::io::Read + std::io::Seek,
-    F: FnOnce() -> Result<R2>,
-{
-    let mut empty = EmptyRows {
-        reopen: Some(reopen),
-        rows: Vec::new().into_iter().peekable(),
-    };
-    let bad_book = |e: calamine::XlsxError| {
-        FormatError::invalid(
-            file,
-            Location::File,
-            "(workbook)",
-            format!("a readable xlsx workbook ({e})"),
-        )
-    };
-    let mut rows = new_rows(file, options, sink)?;
-    let mut book: Xlsx<RS> = Xlsx::new(reader).map_err(bad_book)?;
-    let Some(sheet) = book.sheet_names().first().cloned() else {
-        return Err(FormatError::invalid(
-            file,
-            Location::File,
-            "(workbook)",
-            "at least one worksheet",
-        ));
-    };
-    let mut cells = book.worksheet_cells_reader(&sheet).map_err(bad_book)?;
-    // The last row (0-based) by the sheet's dimension; unknown without one.
-    let dimension_end = Some(cells.dimensions().end.0).filter(|&r| r > 0);
-    let mut current_row: Option<u32> = None;
-    let mut row: Vec<Cow<'_, str>> = Vec::new();
-    loop {
-        let next = cells.next_cell().map_err(|e| {
-            FormatError::invalid(
-                file,
-                Location::Line(current_row.map_or(1, |r| u64::from(r) + 1)),
-                "(worksheet)",
-                format!("a readable worksheet ({e})"),
-            )
-        })?;
-        let Some(cell) = next else { break };
-        let (r, c) = cell.get_position();
-        if current_row.is_some_and(|cr| r < cr) {
-            return Err(FormatError::invalid(
-                file,
-                Location::Line(u64::from(r) + 1),
-                "(worksheet)",
-                "rows in ascending order",
-            ));
-        }
-        if current_row != Some(r) {
-            if let Some(cr) = current_row {
-                rows.row(u64::from(cr) + 1, &row)?;
-                row.clear();
-            }
-            // Rows skipped over may be `<row>`s without cells: ballots with no rankings.
-            if r > current_row.map_or(0, |cr| cr + 1) {
-                empty.emit_below(u64::from(r) + 1, file, &mut rows)?;
-            }
-            current_row = Some(r);
-        }
-        if c >= MAX_COLUMNS {
-            return Err(FormatError::invalid(
-                file,
-                Location::Line(u64::from(r) + 1),
-                format!("column {}", c + 1),
-                format!("at most {MAX_COLUMNS} columns"),
-            ));
-        }
-        let text = cell_text(cell.get_value().clone()).map_err(|e| {
-            FormatError::invalid(
-                file,
-                Location::Line(u64::from(r) + 1),
-                rows.layout.column_name(&rows.header, c as usize),
-                e,
-            )
-        })?;
-        if text.len() > MAX_CELL_BYTES {
-            return Err(FormatError::invalid(
-                file,
-                Location::Line(u64::from(r) + 1),
-                rows.layout.column_name(&rows.header, c as usize),
-                format!("a cell of at most {MAX_CELL_BYTES} bytes"),
-            ));
-        }
-        let c = c as usize;
-        if row.len() <= c {
-            row.resize(c + 1, Cow::Borrowed(""));
-        }
-        row[c] = text;
-    }
-    if let Some(cr) = current_row {
-        rows.row(u64::from(cr) + 1, &row)?;
-    }
-    if dimension_end.is_none_or(|end| current_row.is_none_or(|cr| end > cr)) {
-        empty.emit_below(u64::MAX, file, &mut rows)?;
-    }
-    Ok(rows.stats)
 }
 
 /// A reader that fails once more than [`MAX_RECORD_BYTES`] were read since the counter was

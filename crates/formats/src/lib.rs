@@ -11,6 +11,7 @@ pub mod dominion;
 pub mod err;
 pub mod error;
 pub mod ess;
+mod ess_xlsx;
 pub mod generic_csv;
 pub mod hart;
 mod jsonscan;
@@ -20,7 +21,10 @@ pub mod nist;
 pub mod precinct_csv;
 pub mod rctab;
 pub mod source;
+mod xlsx_lex;
+mod xlsx_parts;
 mod xlsx_rows;
+mod xlsx_sheet;
 mod xmltree;
 
 pub use error::{FormatError, Location};

@@ -1,7 +1,8 @@
 //! The rows of an xlsx worksheet (ECMA-376 Part 1, SpreadsheetML `sheetData`) that hold no
 //! cells at all: `<row r="18"></row>` or `<row r="18"/>`.
 //!
-//! calamine reads the cells, and so never sees such rows; RCTab (through Apache POI's row
+//! The cell readers (calamine's, and [`crate::xlsx_sheet`]'s, which mirrors it) yield
+//! cells, and so never report such rows; RCTab (through Apache POI's row
 //! events) counts every `<row>` at or after the first ballot row as a ballot, an empty one as
 //! a ballot with no rankings. The ES&S reader asks for these rows only when the cells it was
 //! given leave a gap, so a dense export is never scanned twice. Cells are not parsed here:
