@@ -1,0 +1,607 @@
+//! `canvass demo`: the main job. One command runs the working system on a simulated
+//! election night.
+//!
+//! 1. Simulates the built-in `us-2020` election (`canvass_sim`: every county's precinct
+//!    results, adding up to the real 2020 presidential returns of each state).
+//! 2. Creates the keys and the authority-signed roster exactly as
+//!    `canvass keys init --seed <seed>` does, in `--data` or a fresh temporary directory,
+//!    and writes the simulated definition (with its precincts) to `<data>/election.json`.
+//! 3. Opens the server core ([`canvass_server::App`]) and serves the HTTP API on `--listen`.
+//! 4. Plays the night ([`night`]): each county signs its precinct results with its own key
+//!    and posts them over HTTP, as polls close time zone by time zone, in partial waves;
+//!    a few counties correct a transposed count days later with an amendment; each state is
+//!    finally certified. Timestamps come from the simulated clock, and submissions go one at
+//!    a time in a fixed order, so the same seed gives the same log, byte for byte.
+
+mod client;
+mod night;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use canvass_model::PrecinctResult;
+use canvass_server::io::{self, KeySource};
+use canvass_server::{Amendment, App, Certification, Payload, SecretKey, Submission, SubmitError};
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+
+use crate::cmd::fail;
+use crate::cmd::simulate::{parse_scale, run_simulation};
+use client::Client;
+use night::{ELECTION_DAY_ET, Night, Typo, What};
+
+/// Run the demonstration election night: a real server, signed submissions, a public log.
+#[derive(Args)]
+#[command(after_help = "Examples:
+  canvass demo                                   # about three minutes; Ctrl-C to stop serving
+  canvass demo --speed 0 --exit-when-done        # as fast as it goes, then exit
+  canvass demo --seed 7 --scale 0.01 --listen 127.0.0.1:0 --data night7
+
+While it runs: results at <url>/api/results, the log's checkpoint at <url>/log/checkpoint.
+The same --seed (and --scale) gives the same log, byte for byte.")]
+pub struct DemoArgs {
+    /// The built-in election to simulate.
+    #[arg(long, default_value = "us-2020")]
+    election: String,
+    /// Data directory (created; must not hold keys yet); default: a fresh temporary
+    /// directory, removed when the demo ends.
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// Address to serve the HTTP API on (port 0: any free port).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: String,
+    /// The seed of the simulation, the keys and the night's schedule.
+    #[arg(long, default_value_t = 2020)]
+    seed: u64,
+    /// The scale: 1 is the real size (about 175,000 precincts).
+    #[arg(long, default_value = "1", value_parser = parse_scale)]
+    scale: u32,
+    /// Simulated seconds per real second (0: no waiting). The night lasts about 16
+    /// simulated hours.
+    #[arg(long, default_value_t = 300)]
+    speed: u64,
+    /// Exit when the night is over instead of serving until Ctrl-C.
+    #[arg(long)]
+    exit_when_done: bool,
+    /// Print a JSON summary at the end (instead of the commentary on stdout).
+    #[arg(long)]
+    json: bool,
+}
+
+/// The summary printed at the end (`--json`).
+#[derive(Debug, Serialize)]
+struct Summary {
+    election: String,
+    seed: u64,
+    scale: String,
+    data: PathBuf,
+    url: String,
+    states: usize,
+    jurisdictions: usize,
+    jurisdictions_reported: usize,
+    precincts: usize,
+    submissions: u64,
+    amendments: u64,
+    certified: Vec<String>,
+    log_size: u64,
+    checkpoint_root: String,
+    electoral_votes: serde_json::Value,
+    electoral_college_winner: Option<String>,
+    elapsed_seconds: f64,
+}
+
+/// Where human commentary goes: stdout, or stderr when stdout carries the JSON summary.
+struct Say {
+    json: bool,
+    pb: ProgressBar,
+}
+
+impl Say {
+    fn line(&self, s: &str) {
+        if self.json {
+            self.pb.suspend(|| eprintln!("{s}"));
+        } else {
+            self.pb.suspend(|| outln!("{s}"));
+        }
+    }
+}
+
+/// A data directory, removed at the end when it was made up for this run.
+struct DataDir {
+    path: PathBuf,
+    temporary: bool,
+}
+
+impl Drop for DataDir {
+    fn drop(&mut self) {
+        if self.temporary {
+            let _ = std::fs::remove_dir_all(&self.path);
+        }
+    }
+}
+
+fn data_dir(arg: Option<&Path>) -> Result<DataDir, String> {
+    if let Some(p) = arg {
+        if p.join("keys").exists() {
+            return Err(format!(
+                "{} already holds keys (an earlier demo?): give a new --data directory",
+                p.display()
+            ));
+        }
+        return Ok(DataDir {
+            path: p.to_path_buf(),
+            temporary: false,
+        });
+    }
+    let base = std::env::temp_dir();
+    for n in 0..1000u32 {
+        let path = base.join(format!("canvass-demo-{}-{n}", std::process::id()));
+        match std::fs::create_dir(&path) {
+            Ok(()) => {
+                return Ok(DataDir {
+                    path,
+                    temporary: true,
+                });
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(format!("cannot create {}: {e}", path.display())),
+        }
+    }
+    Err(format!(
+        "cannot create a temporary directory in {}: pass --data",
+        base.display()
+    ))
+}
+
+/// "Tue Nov 3 21:05 ET" for a simulated time.
+fn clock(at: u64) -> String {
+    let days = at.saturating_sub(ELECTION_DAY_ET) / 86_400;
+    let secs = at.saturating_sub(ELECTION_DAY_ET) % 86_400;
+    const WEEKDAYS: [&str; 7] = ["Tue", "Wed", "Thu", "Fri", "Sat", "Sun", "Mon"];
+    // November has 30 days; the night and the canvass stay within November and December.
+    let (month, day) = if days + 3 <= 30 {
+        ("Nov", days + 3)
+    } else {
+        ("Dec", days + 3 - 30)
+    };
+    format!(
+        "{} {month} {day} {:02}:{:02} ET",
+        WEEKDAYS[(days % 7) as usize],
+        secs / 3600,
+        secs % 3600 / 60
+    )
+}
+
+/// Paces the night: waits until `at` on the simulated clock comes round at `speed`
+/// simulated seconds per real second; skips ahead over quiet stretches longer than six
+/// simulated hours (between election night and the canvass).
+struct Pacer {
+    speed: u64,
+    origin: Option<(u64, Instant)>,
+}
+
+impl Pacer {
+    fn wait_until(&mut self, at: u64) -> bool {
+        if self.speed == 0 {
+            return false;
+        }
+        let (sim0, real0) = *self.origin.get_or_insert((at, Instant::now()));
+        let due = real0 + Duration::from_millis(at.saturating_sub(sim0) * 1000 / self.speed);
+        let now = Instant::now();
+        if due > now + Duration::from_millis(6 * 3600 * 1000 / self.speed) {
+            self.origin = Some((at, now));
+            return true;
+        }
+        if due > now {
+            std::thread::sleep(due - now);
+        }
+        false
+    }
+}
+
+/// The results a submission carries: the reporter's true results for `precincts`, with the
+/// count of `typo` (if any) sent wrong.
+fn payload(results: &[PrecinctResult], precincts: &[usize], typo: Option<&Typo>) -> Payload {
+    let results = precincts
+        .iter()
+        .map(|&p| {
+            let mut r = results[p].clone();
+            if let Some(t) = typo.filter(|t| t.precinct == p) {
+                r.contests[t.contest].votes[t.vote].votes = t.wrong;
+            }
+            r
+        })
+        .collect();
+    Payload::PrecinctResults { results }
+}
+
+/// Runs `canvass demo`.
+pub fn run(args: DemoArgs) -> ExitCode {
+    match demo(&args) {
+        Ok(code) => code,
+        Err(e) => fail(&e),
+    }
+}
+
+fn demo(args: &DemoArgs) -> Result<ExitCode, String> {
+    let started = Instant::now();
+    let election = io::load_election(&args.election).map_err(|e| e.to_string())?;
+    let listener = client::bind(&args.listen)?;
+    let data = data_dir(args.data.as_deref())?;
+    let sim = match run_simulation(&args.election, args.seed, args.scale, args.json) {
+        Ok(s) => s,
+        Err(code) => return Ok(code),
+    };
+    // Exactly what `canvass keys init --seed <seed>` does.
+    io::init_keys(&data.path, &election, KeySource::Seeded(args.seed))
+        .map_err(|e| e.to_string())?;
+    let definition = data.path.join("election.json");
+    let json = canvass_model::to_canonical_json(&sim.election);
+    std::fs::write(&definition, json)
+        .map_err(|e| format!("cannot write {}: {e}", definition.display()))?;
+    let app = App::open(&data.path, sim.election.clone()).map_err(|e| e.to_string())?;
+    let app = Arc::new(app);
+    let server = client::start(Arc::clone(&app), listener)?;
+    let night = night::plan(&sim.jurisdictions, args.seed);
+    let precincts = sim.election.precincts.len();
+    let client = Client::new(&server.url);
+
+    let pb = if args.json {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(night.reporters.len() as u64)
+    };
+    pb.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} counties reported {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let say = Say {
+        json: args.json,
+        pb: pb.clone(),
+    };
+    say.line(&format!(
+        "canvass demo: {} (seed {}, scale {}): {precincts} precincts in {} reporting jurisdictions",
+        sim.election.election.name,
+        args.seed,
+        scale_text(args.scale),
+        night.reporters.len()
+    ));
+    say.line(&format!(
+        "data directory: {}{}",
+        data.path.display(),
+        if data.temporary {
+            " (temporary: removed when the demo ends)"
+        } else {
+            ""
+        }
+    ));
+    say.line(&format!("serving {}", server.url));
+    say.line(&format!("  results:     {}/api/results", server.url));
+    say.line(&format!("  log:         {}/log/checkpoint", server.url));
+
+    let tally = play(&app, &night, &data.path, &client, &say, args.speed)?;
+    pb.finish_and_clear();
+
+    let (results, _) = client.get_json("/api/results")?;
+    let checkpoint = client.get_text("/log/checkpoint")?;
+    let mut lines = checkpoint.lines().skip(1);
+    let log_size: u64 = lines.next().and_then(|l| l.parse().ok()).unwrap_or(0);
+    let root = lines.next().unwrap_or_default().to_owned();
+    let summary = Summary {
+        election: sim.election.election.id.to_string(),
+        seed: args.seed,
+        scale: scale_text(args.scale),
+        data: data.path.clone(),
+        url: server.url.clone(),
+        states: night
+            .reporters
+            .iter()
+            .map(|r| r.state.as_str())
+            .collect::<std::collections::BTreeSet<_>>()
+            .len(),
+        jurisdictions: night.reporters.len(),
+        jurisdictions_reported: tally.reported,
+        precincts,
+        submissions: tally.submissions,
+        amendments: tally.amendments,
+        certified: tally.certified.clone(),
+        log_size,
+        checkpoint_root: root,
+        electoral_votes: results["electoral_votes"].clone(),
+        electoral_college_winner: results["electoral_college_winner"]
+            .as_str()
+            .map(str::to_owned),
+        elapsed_seconds: started.elapsed().as_secs_f64(),
+    };
+    if args.json {
+        crate::cmd::print_json(&summary);
+    } else {
+        print_summary(&summary, &results);
+    }
+    if !args.exit_when_done {
+        say.line(&format!(
+            "still serving {} (results and log stay up): Ctrl-C to stop{}",
+            server.url,
+            if data.temporary {
+                format!(" (then remove {})", data.path.display())
+            } else {
+                String::new()
+            }
+        ));
+        server.serve_forever();
+    }
+    drop(server);
+    drop(data);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn scale_text(permille: u32) -> String {
+    let s = format!("{}.{:03}", permille / 1000, permille % 1000);
+    s.trim_end_matches('0').trim_end_matches('.').to_owned()
+}
+
+/// What the night did.
+#[derive(Debug, Default)]
+struct Tally {
+    submissions: u64,
+    amendments: u64,
+    reported: usize,
+    certified: Vec<String>,
+}
+
+/// Loads each jurisdiction's key on first use.
+struct Keys<'a> {
+    data: &'a Path,
+    loaded: Vec<Option<SecretKey>>,
+    authority: Option<SecretKey>,
+}
+
+impl Keys<'_> {
+    fn authority(&mut self) -> Result<&SecretKey, String> {
+        if self.authority.is_none() {
+            let path = io::authority_key_path(self.data);
+            self.authority = Some(io::read_secret_key(&path).map_err(|e| e.to_string())?);
+        }
+        self.authority
+            .as_ref()
+            .ok_or_else(|| "authority key not loaded".to_owned())
+    }
+
+    fn get(&mut self, night: &Night, reporter: usize) -> Result<&SecretKey, String> {
+        let slot = &mut self.loaded[reporter];
+        if slot.is_none() {
+            let id = night.reporters[reporter].id.as_str();
+            let path = io::jurisdiction_key_path(self.data, id);
+            *slot = Some(io::read_secret_key(&path).map_err(|e| e.to_string())?);
+        }
+        slot.as_ref()
+            .ok_or_else(|| "jurisdiction key not loaded".to_owned())
+    }
+}
+
+fn play(
+    app: &App,
+    night: &Night,
+    data: &Path,
+    client: &Client,
+    say: &Say,
+    speed: u64,
+) -> Result<Tally, String> {
+    let election = night_election_id(data)?;
+    let mut keys = Keys {
+        data,
+        loaded: vec![None; night.reporters.len()],
+        authority: None,
+    };
+    let mut remaining: std::collections::BTreeMap<&str, usize> = Default::default();
+    for r in &night.reporters {
+        *remaining.entry(r.state.as_str()).or_default() += 1;
+    }
+    let mut pacer = Pacer {
+        speed,
+        origin: None,
+    };
+    let mut t = Tally::default();
+    for e in &night.events {
+        if pacer.wait_until(e.at) {
+            say.line(&format!("... skipping ahead to {}", clock(e.at)));
+        }
+        match &e.what {
+            What::PollsClose { states } => {
+                say.line(&format!(
+                    "{}  polls close in {}",
+                    clock(e.at),
+                    states.join(", ")
+                ));
+            }
+            What::Report {
+                reporter,
+                sequence,
+                precincts,
+                last,
+                typo,
+            } => {
+                let r = &night.reporters[*reporter];
+                let s = Submission {
+                    election: election.clone(),
+                    jurisdiction: r.id.clone(),
+                    sequence: *sequence,
+                    timestamp: e.at,
+                    amendment: None,
+                    payload: payload(&r.results, precincts, typo.as_ref()),
+                };
+                client.submit(&s.sign(keys.get(night, *reporter)?))?;
+                t.submissions += 1;
+                if *last {
+                    t.reported += 1;
+                    say.pb.inc(1);
+                    let left = remaining.entry(r.state.as_str()).or_default();
+                    *left -= 1;
+                    if *left == 0 {
+                        say.line(&called(client, r.state.as_str())?);
+                    }
+                }
+            }
+            What::Amend {
+                reporter,
+                sequence,
+                supersedes,
+                precincts,
+                typo,
+            } => {
+                let r = &night.reporters[*reporter];
+                let truth = r.results[typo.precinct].contests[typo.contest].votes[typo.vote].votes;
+                let contest = &r.results[typo.precinct].contests[typo.contest];
+                let reason = format!(
+                    "transposed digits in precinct {}: {} {} reported as {}, corrected to {truth} after canvass",
+                    r.results[typo.precinct].precinct,
+                    contest.contest,
+                    contest.votes[typo.vote].selection,
+                    typo.wrong
+                );
+                let s = Submission {
+                    election: election.clone(),
+                    jurisdiction: r.id.clone(),
+                    sequence: *sequence,
+                    timestamp: e.at,
+                    amendment: Some(Amendment {
+                        supersedes: *supersedes,
+                        reason: reason.clone(),
+                    }),
+                    payload: payload(&r.results, precincts, None),
+                };
+                client.submit(&s.sign(keys.get(night, *reporter)?))?;
+                t.submissions += 1;
+                t.amendments += 1;
+                say.line(&format!(
+                    "{}  amendment from {} (supersedes its submission {supersedes}): {reason}",
+                    clock(e.at),
+                    r.id
+                ));
+            }
+            What::Certify { state } => {
+                let index = certify(app, &election, state, keys.authority()?)?;
+                t.certified.push(state.clone());
+                say.line(&format!(
+                    "{}  {state} certified by the authority (log entry {index})",
+                    clock(e.at)
+                ));
+            }
+        }
+    }
+    Ok(t)
+}
+
+/// Certifies `state`: the authority signs the latest published results snapshot, and the
+/// server logs it. Returns the certification's log index.
+// TODO(demo): post it to /api/certifications over HTTP once the server has that route.
+fn certify(
+    app: &App,
+    election: &canvass_model::ElectionId,
+    state: &str,
+    authority: &SecretKey,
+) -> Result<u64, String> {
+    let snap = app.snapshot();
+    let after = snap
+        .log_index
+        .ok_or("cannot certify: the server has published no results snapshot")?;
+    let doc = Certification {
+        election: election.clone(),
+        state: state.into(),
+        results_sha256: canvass_server::entry::hex(&snap.sha256),
+        after,
+    }
+    .sign(authority);
+    app.certify(doc.as_bytes()).map_err(|e| match e {
+        SubmitError::Rejected(r) => format!("the server refused to certify {state}: {r}"),
+        SubmitError::Internal(m) => format!("certifying {state}: {m}"),
+    })
+}
+
+/// The election id the keys were made for (from the roster).
+fn night_election_id(data: &Path) -> Result<canvass_model::ElectionId, String> {
+    let roster = io::read_roster(&io::roster_path(data), None).map_err(|e| e.to_string())?;
+    Ok(roster.election)
+}
+
+/// "all precincts in: PA for Biden / Harris (50.0% to 48.8%)", read from the server.
+fn called(client: &Client, state: &str) -> Result<String, String> {
+    let (results, _) = client.get_json("/api/results")?;
+    let id = format!("president-{state}");
+    let contest = results["contests"]
+        .as_array()
+        .and_then(|cs| cs.iter().find(|c| c["id"].as_str() == Some(id.as_str())));
+    let Some(c) = contest else {
+        return Ok(format!("           all precincts in: {state}"));
+    };
+    let mut sel: Vec<&serde_json::Value> = c["selections"]
+        .as_array()
+        .map(|a| a.iter().collect())
+        .unwrap_or_default();
+    sel.sort_by_key(|s| std::cmp::Reverse(s["votes"].as_u64().unwrap_or(0)));
+    let pct: Vec<String> = sel
+        .iter()
+        .take(2)
+        .map(|s| format!("{}%", s["percent"].as_str().unwrap_or("?")))
+        .collect();
+    let winners: Vec<&str> = c["winners"]
+        .as_array()
+        .map(|w| w.iter().filter_map(|x| x.as_str()).collect())
+        .unwrap_or_default();
+    let winner = if winners.is_empty() {
+        "no winner yet".to_owned()
+    } else {
+        winners.join(", ")
+    };
+    let ev: Vec<String> = results["electoral_votes"]
+        .as_object()
+        .map(|m| m.iter().map(|(k, v)| format!("{k} {v}")).collect())
+        .unwrap_or_default();
+    Ok(format!(
+        "           all precincts in: {state} for {winner} ({}); Electoral College: {}",
+        pct.join(" to "),
+        ev.join(", ")
+    ))
+}
+
+fn print_summary(s: &Summary, results: &serde_json::Value) {
+    outln!(
+        "night over: {} of {} counties reported ({} precincts) in {} submissions, {} amendments",
+        s.jurisdictions_reported,
+        s.jurisdictions,
+        s.precincts,
+        s.submissions,
+        s.amendments
+    );
+    outln!(
+        "log: {} entries, checkpoint root {}",
+        s.log_size,
+        s.checkpoint_root
+    );
+    let ev: Vec<String> = results["electoral_votes"]
+        .as_object()
+        .map(|m| m.iter().map(|(k, v)| format!("{k} {v}")).collect())
+        .unwrap_or_default();
+    outln!("Electoral College: {}", ev.join(", "));
+    outln!(
+        "Result: {}",
+        s.electoral_college_winner
+            .as_deref()
+            .map_or("no Electoral College majority".to_owned(), |w| format!(
+                "{w} wins the Electoral College"
+            ))
+    );
+    outln!(
+        "certified by the authority: {} of {} states and territories",
+        s.certified.len(),
+        s.states
+    );
+    outln!(
+        "elapsed: {:.1} s; definition with the simulated precincts: {}",
+        s.elapsed_seconds,
+        s.data.join("election.json").display()
+    );
+}
