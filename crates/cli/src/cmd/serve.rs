@@ -20,13 +20,13 @@ use super::fail;
   canvass serve --data data
   canvass serve --data data --listen 0.0.0.0:8443 --tls-cert cert.pem --tls-key key.pem \\
       --cors-origin https://results.example.gov
-  RUST_LOG=canvass=debug canvass serve --data data --log-format json
+  RUST_LOG=warn canvass serve --data data --log-format json   # no access logs (info)
 
 The election is the one the roster names (a built-in election); pass --election for a
 definition file. Ctrl-C stops the server after the requests in flight.
 Rate limits: --per-ip-rps per client address, --per-key-rps per signing key; 0 turns a
-limit off; loopback clients are exempt from both unless --limit-loopback. Routes: docs/http-api.md, or
-GET /api/openapi.json.")]
+limit off; loopback clients are exempt from both unless --limit-loopback.
+Routes: docs/http-api.md, or GET /api/openapi.json.")]
 pub struct ServeArgs {
     /// Data directory made by `canvass keys init`.
     #[arg(long)]
