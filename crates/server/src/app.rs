@@ -13,7 +13,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, RwLock};
 use std::thread::JoinHandle;
 
 use canvass_model::Election;
@@ -163,11 +163,25 @@ pub(crate) struct Shared {
     pub(crate) log: Log,
     pub(crate) store: Mutex<SqliteStore>,
     pub(crate) snapshot: RwLock<Arc<Snapshot>>,
-    /// Size and note of the latest published checkpoint.
-    pub(crate) checkpoint: RwLock<(u64, String)>,
+    /// The latest published checkpoint, and the size the checkpointer should reach.
+    pub(crate) checkpoint: Mutex<Cp>,
+    /// Signalled when a checkpoint is wanted or published.
+    pub(crate) checkpoint_cv: Condvar,
     pub(crate) events: broadcast::Sender<AppEvent>,
     /// Set when storage failed mid-batch: nothing more is accepted.
     pub(crate) failed: Mutex<Option<String>>,
+}
+
+/// The checkpointer's state.
+pub(crate) struct Cp {
+    /// Tree size of the latest published checkpoint.
+    pub(crate) size: u64,
+    /// Its note.
+    pub(crate) note: String,
+    /// Publish a checkpoint of at least this size.
+    pub(crate) want: u64,
+    /// Stop once `want` is reached.
+    pub(crate) stop: bool,
 }
 
 /// The running server state.
@@ -229,7 +243,13 @@ impl App {
             log: opened.log,
             store: Mutex::new(opened.store),
             snapshot: RwLock::new(Arc::new(opened.snapshot)),
-            checkpoint: RwLock::new(opened.checkpoint),
+            checkpoint: Mutex::new(Cp {
+                size: opened.checkpoint.0,
+                note: opened.checkpoint.1,
+                want: 0,
+                stop: false,
+            }),
+            checkpoint_cv: Condvar::new(),
             events,
             failed: Mutex::new(None),
         });
@@ -379,26 +399,34 @@ impl App {
 
     /// The latest signed checkpoint note.
     pub fn checkpoint_text(&self) -> String {
-        self.shared
-            .checkpoint
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .1
-            .clone()
+        lock(&self.shared.checkpoint).note.clone()
     }
 
     /// Inclusion proof of entry `index` in the tree of the latest checkpoint: that tree's
-    /// size and the proof's hashes.
+    /// size and the proof's hashes. For an entry that is durable but not yet in a published
+    /// checkpoint, waits (up to 30 s) for the checkpoint that covers it.
     ///
     /// # Errors
     /// [`AppError::NotInCheckpoint`] for an index beyond it; log errors.
     pub fn inclusion_proof(&self, index: u64) -> Result<(u64, Vec<[u8; 32]>), AppError> {
-        let size = self
-            .shared
-            .checkpoint
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .0;
+        let mut cp = lock(&self.shared.checkpoint);
+        if index >= cp.size && index < self.shared.log.size() {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+            while cp.size <= index {
+                let left = deadline.saturating_duration_since(std::time::Instant::now());
+                if left.is_zero() {
+                    break;
+                }
+                cp = self
+                    .shared
+                    .checkpoint_cv
+                    .wait_timeout(cp, left)
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .0;
+            }
+        }
+        let size = cp.size;
+        drop(cp);
         if index >= size {
             return Err(AppError::NotInCheckpoint { index, size });
         }

@@ -1,7 +1,11 @@
-//! The second stage of the sequencer: waits for a batch's group commit, publishes the
-//! checkpoint, records the store rows and security events (one transaction each), publishes the
-//! results snapshot, answers the callers and broadcasts the events, strictly in batch order.
-//! Meanwhile the sequencer already validates and tabulates the next batch.
+//! The second stage of the sequencer: waits for a batch's group commit, asks the checkpointer
+//! thread for a checkpoint, records the store rows and security events (one transaction each),
+//! publishes the results snapshot, answers the callers and broadcasts the events, strictly in
+//! batch order. Meanwhile the sequencer already validates and tabulates the next batch.
+//!
+//! The checkpointer publishes one checkpoint at a time, each covering everything durable when
+//! it starts: under load, checkpoints (a file-system sync each) cover several batches.
+//! `App::inclusion_proof` waits for the checkpoint covering a fresh entry.
 
 use std::sync::mpsc::{Receiver, SyncSender};
 use std::sync::{Arc, PoisonError};
@@ -56,29 +60,66 @@ pub(crate) fn checkpoint(shared: &Shared) -> Result<(), String> {
         .log
         .checkpoint()
         .map_err(|e| fail(shared, "publishing a checkpoint", &e))?;
-    let mut c = shared
-        .checkpoint
-        .write()
-        .unwrap_or_else(PoisonError::into_inner);
-    if cp.checkpoint.size >= c.0 {
-        *c = (cp.checkpoint.size, cp.note);
+    let mut c = lock(&shared.checkpoint);
+    if cp.checkpoint.size >= c.size {
+        c.size = cp.checkpoint.size;
+        c.note = cp.note;
     }
+    shared.checkpoint_cv.notify_all();
     Ok(())
 }
 
-/// Runs until the sequencer is gone.
-pub(crate) fn run(shared: &Shared, rx: &Receiver<Msg>) {
-    while let Ok(m) = rx.recv() {
-        match m {
-            Msg::Barrier(done) => {
-                let _ = done.send(());
+/// Asks the checkpointer for a checkpoint of at least `size` entries.
+fn want_checkpoint(shared: &Shared, size: u64) {
+    let mut c = lock(&shared.checkpoint);
+    c.want = c.want.max(size);
+    shared.checkpoint_cv.notify_all();
+}
+
+/// The checkpointer: publishes one checkpoint at a time, each covering everything durable
+/// when it starts, so checkpoints (a file-system sync each) coalesce under load.
+fn checkpointer(shared: &Shared) {
+    loop {
+        {
+            let mut c = lock(&shared.checkpoint);
+            while c.want <= c.size && !c.stop {
+                c = shared
+                    .checkpoint_cv
+                    .wait(c)
+                    .unwrap_or_else(PoisonError::into_inner);
             }
-            Msg::Commit(b) => {
-                let (batch, logged) = *b;
-                commit(shared, batch, logged);
+            if c.want <= c.size {
+                return;
             }
         }
+        if checkpoint(shared).is_err() {
+            // The server is marked failed; wake any waiter and stop.
+            let mut c = lock(&shared.checkpoint);
+            c.want = c.size;
+            shared.checkpoint_cv.notify_all();
+            return;
+        }
     }
+}
+
+/// Runs until the sequencer is gone, then publishes a last checkpoint.
+pub(crate) fn run(shared: &Shared, rx: &Receiver<Msg>) {
+    std::thread::scope(|s| {
+        s.spawn(|| checkpointer(shared));
+        while let Ok(m) = rx.recv() {
+            match m {
+                Msg::Barrier(done) => {
+                    let _ = done.send(());
+                }
+                Msg::Commit(b) => {
+                    let (batch, logged) = *b;
+                    commit(shared, batch, logged);
+                }
+            }
+        }
+        lock(&shared.checkpoint).stop = true;
+        shared.checkpoint_cv.notify_all();
+    });
 }
 
 fn make_durable(shared: &Shared, batch: &Batch, logged: Logged) -> Result<AppEvent, String> {
@@ -96,7 +137,7 @@ fn make_durable(shared: &Shared, batch: &Batch, logged: Logged) -> Result<AppEve
             ),
         ));
     }
-    checkpoint(shared)?;
+    want_checkpoint(shared, range.end);
     lock(&shared.store)
         .append_submissions(&batch.records)
         .map_err(|e| fail(shared, "recording submissions", &e))?;

@@ -6,7 +6,7 @@
 //! validates each submission against the in-memory history (so a replay is found even when its
 //! first copy is in the same batch), applies the accepted ones to the tabulator, computes the
 //! results snapshot, appends the batch's entries and the `canvass-snapshot/v1` entry with one
-//! group commit, publishes one checkpoint, records the store rows and the security events in
+//! group commit (a checkpoint follows), records the store rows and the security events in
 //! one transaction each, then answers every caller and broadcasts the events. Authority
 //! documents (key changes, certifications) are logged on their own, after the submissions
 //! queued before them.
