@@ -179,12 +179,49 @@ fn keys(data: &Path) -> (SecretKey, SecretKey) {
     )
 }
 
-/// What must not change when a document is refused: the results and the log.
+/// What must not change when a document is refused: the results and the log. Checkpoints
+/// are published in the background, so first wait until one covers the snapshot served.
 fn state_of(addr: SocketAddr) -> (String, String, String) {
-    let r = get(addr, "/api/results");
-    assert_eq!(r.status, 200, "{}", r.body);
-    let cp = get(addr, "/log/checkpoint");
-    (r.header("etag").unwrap().to_owned(), r.body, cp.body)
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let r = get(addr, "/api/results");
+        assert_eq!(r.status, 200, "{}", r.body);
+        let tree: u64 = r.header("x-canvass-tree-size").unwrap().parse().unwrap();
+        let cp = get(addr, "/log/checkpoint");
+        let size: u64 = cp
+            .body
+            .lines()
+            .nth(1)
+            .and_then(|l| l.parse().ok())
+            .unwrap_or(0);
+        if size >= tree {
+            return (r.header("etag").unwrap().to_owned(), r.body, cp.body);
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no checkpoint covers the results"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Waits until the published checkpoint covers log entry `index`.
+fn wait_covered(addr: SocketAddr, index: u64) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while get(addr, "/log/checkpoint")
+        .body
+        .lines()
+        .nth(1)
+        .and_then(|l| l.parse::<u64>().ok())
+        .unwrap_or(0)
+        <= index
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "entry {index} never checkpointed"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
 
 fn small_body_config() -> ServerConfig {
@@ -523,7 +560,7 @@ fn rate_limits_answer_429_with_retry_after() {
     let d1 = doc(&adams, "42001", 1, pa("42001", 100, 60, 38, "trump-pence"));
     let d2 = doc(&adams, "42001", 2, pa("42001", 110, 60, 38, "trump-pence"));
     assert_eq!(post(s.addr, "/api/submissions", d1.as_bytes()).status, 201);
-    let before = get(s.addr, "/log/checkpoint").body;
+    let before = state_of(s.addr);
     let a = post(s.addr, "/api/submissions", d2.as_bytes());
     assert_eq!(
         (a.status, a.code().as_str()),
@@ -534,7 +571,7 @@ fn rate_limits_answer_429_with_retry_after() {
     assert_eq!(a.json()["field"], "signature");
     assert!(a.header("retry-after").is_some());
     // Nothing was accepted: the log did not grow.
-    assert_eq!(get(s.addr, "/log/checkpoint").body, before);
+    assert_eq!(state_of(s.addr), before);
     // Reads are not charged to keys.
     assert_eq!(get(s.addr, "/api/results").status, 200);
     drop(s);
@@ -762,6 +799,7 @@ fn amendments_history_key_changes_and_certification() {
         "{}",
         a.body
     );
+    wait_covered(addr, a.json()["log_index"].as_u64().unwrap());
     // The revoked key is refused from now on; nothing accepted changes.
     let before = state_of(addr);
     let third = doc(&adams, "42001", 3, pa("42001", 100, 60, 38, "trump-pence"));

@@ -206,28 +206,30 @@ fn submission_view(app: &crate::App, index: u64) -> Result<SubmissionView, ApiEr
             ),
         ));
     };
-    // The proof is made for the tree of exactly this checkpoint note.
+    // Wait (bounded) for a checkpoint covering the entry, then prove against exactly the
+    // checkpoint note served, which may be newer still.
+    let (covered, mut proof) = app.inclusion_proof(index).map_err(|e| match e {
+        crate::AppError::NotInCheckpoint { .. } => {
+            ApiError::not_found("log_index", format!("{e}: retry in a moment"))
+        }
+        e => ApiError::internal(e),
+    })?;
     let checkpoint = app.checkpoint_text();
     let tree_size: u64 = checkpoint
         .lines()
         .nth(1)
         .and_then(|l| l.parse().ok())
         .unwrap_or(0);
-    if index >= tree_size {
-        return Err(ApiError::not_found(
-            "log_index",
-            format!(
-                "log entry {index} is not in the latest checkpoint (size {tree_size}): retry in a moment"
-            ),
-        ));
+    if tree_size != covered {
+        proof = app
+            .log()
+            .inclusion_proof(index, tree_size)
+            .map_err(ApiError::internal)?
+            .into_iter()
+            .map(|h| h.0)
+            .collect();
     }
-    let hashes = app
-        .log()
-        .inclusion_proof(index, tree_size)
-        .map_err(ApiError::internal)?
-        .iter()
-        .map(|h| hex(&h.0))
-        .collect();
+    let hashes = proof.iter().map(|h| hex(h)).collect();
     let amendment = crate::note::parse(&rec.document)
         .ok()
         .and_then(|n| crate::canonical::decode::<Submission>(n.json).ok())
