@@ -300,3 +300,39 @@ proptest! {
         prop_assert_eq!(fast, calamine);
     }
 }
+
+/// A worksheet (uncompressed, so that mutations reach the XML) to mutate.
+const MUTABLE_ROWS: &str = r#"<row r="2" spans="1:3"><c r="A2"><v>1</v></c><c r="B2" t="s"><v>3</v></c><c r="C2" t="s"><v>4</v></c></row><row r="3"><c r="A3" s="1"><v>2.5</v></c><c t="s"><v>4</v></c><c/></row><row><c><f>A1</f><v>3</v></c><c r="B4" t="b"><v>0</v></c></row><row r="6"/>"#;
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn mutated_sheets_read_alike(
+        edits in prop::collection::vec(
+            (any::<prop::sample::Index>(), 0..3u8, prop::sample::select(vec![
+                "<", ">", "/", "\"", "'", "&", "&amp;", " ", "\r", "c", "v", "r", "t", "s", "0", "9",
+                "-", ".", "e", "=", "<c>", "</c>", "<v>", "</v>", "<row>", "</row>", "<!--", "-->",
+                "é", "A", "Z",
+            ])),
+            1..4,
+        ),
+        treat_blank in any::<bool>(),
+    ) {
+        let mut xml = format!("{HEADER}{MUTABLE_ROWS}").into_bytes();
+        for (at, op, text) in edits {
+            let i = at.index(xml.len() + 1);
+            match op {
+                0 => { xml.splice(i..i, text.bytes()); }
+                1 if i < xml.len() => { xml.remove(i); }
+                _ if i < xml.len() => { xml.splice(i..i + 1, text.bytes()); }
+                _ => {}
+            }
+        }
+        let rows = String::from_utf8_lossy(&xml).into_owned();
+        let book = with_part(&template(), SHEET, &sheet(&rows));
+        let (fast, _) = read(&book, &options(treat_blank), true);
+        let (calamine, _) = read(&book, &options(treat_blank), false);
+        prop_assert_eq!(fast, calamine);
+    }
+}
