@@ -10,17 +10,14 @@ use canvass_server::App;
 pub struct Server {
     /// `http://<address>`.
     pub url: String,
-    /// Keeps the server's threads alive.
-    _rt: tokio::runtime::Runtime,
+    rt: tokio::runtime::Runtime,
 }
 
 impl Server {
-    /// Serves until the process is interrupted (Ctrl-C ends it).
-    // TODO(demo): wait for tokio::signal::ctrl_c() and remove the temporary data directory
-    // once the CLI's tokio has the `signal` feature (it comes with `canvass serve`).
-    pub fn serve_forever(&self) -> ! {
-        loop {
-            std::thread::park();
+    /// Blocks until Ctrl-C.
+    pub fn wait_for_ctrl_c(&self) {
+        if let Err(e) = self.rt.block_on(tokio::signal::ctrl_c()) {
+            eprintln!("error: cannot wait for Ctrl-C ({e}); stopping");
         }
     }
 }
@@ -78,7 +75,7 @@ pub fn start(app: Arc<App>, std_listener: std::net::TcpListener) -> Result<Serve
     };
     Ok(Server {
         url: format!("http://{host}:{}", addr.port()),
-        _rt: rt,
+        rt,
     })
 }
 
@@ -150,7 +147,11 @@ impl Client {
         Ok(self.get(path)?.0)
     }
 
-    fn get(&self, path: &str) -> Result<(String, ureq::http::HeaderMap), String> {
+    /// GETs `path` as text, with the answer's headers; it must answer 200.
+    ///
+    /// # Errors
+    /// Transport errors and other statuses.
+    pub fn get(&self, path: &str) -> Result<(String, ureq::http::HeaderMap), String> {
         let url = format!("{}{path}", self.base);
         let mut resp = self
             .agent

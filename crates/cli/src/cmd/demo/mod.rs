@@ -9,12 +9,13 @@
 //! 3. Opens the server core ([`canvass_server::App`]) and serves the HTTP API on `--listen`.
 //! 4. Plays the night ([`night`]): each county signs its precinct results with its own key
 //!    and posts them over HTTP, as polls close time zone by time zone, in partial waves;
-//!    a few counties correct a transposed count days later with an amendment; each state is
-//!    finally certified. Timestamps come from the simulated clock, and submissions go one at
+//!    a few counties correct a transposed count days later with an amendment; finally the
+//!    authority certifies each state (`POST /api/certifications`). Timestamps come from the simulated clock, and submissions go one at
 //!    a time in a fixed order, so the same seed gives the same log, byte for byte.
 
 mod client;
 mod night;
+mod report;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -23,15 +24,15 @@ use std::time::{Duration, Instant};
 
 use canvass_model::PrecinctResult;
 use canvass_server::io::{self, KeySource};
-use canvass_server::{Amendment, App, Certification, Payload, SecretKey, Submission, SubmitError};
+use canvass_server::{Amendment, App, Certification, Payload, SecretKey, Submission};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use serde::Serialize;
 
 use crate::cmd::fail;
 use crate::cmd::simulate::{parse_scale, run_simulation};
 use client::Client;
-use night::{ELECTION_DAY_ET, Night, Typo, What};
+use night::{Night, Typo, What};
+use report::{Say, Summary, called, clock, print_summary, scale_text};
 
 /// Run the demonstration election night: a real server, signed submissions, a public log.
 #[derive(Args)]
@@ -69,44 +70,6 @@ pub struct DemoArgs {
     /// Print a JSON summary at the end (instead of the commentary on stdout).
     #[arg(long)]
     json: bool,
-}
-
-/// The summary printed at the end (`--json`).
-#[derive(Debug, Serialize)]
-struct Summary {
-    election: String,
-    seed: u64,
-    scale: String,
-    data: PathBuf,
-    url: String,
-    states: usize,
-    jurisdictions: usize,
-    jurisdictions_reported: usize,
-    precincts: usize,
-    submissions: u64,
-    amendments: u64,
-    certified: Vec<String>,
-    log_size: u64,
-    checkpoint_root: String,
-    electoral_votes: serde_json::Value,
-    electoral_college_winner: Option<String>,
-    elapsed_seconds: f64,
-}
-
-/// Where human commentary goes: stdout, or stderr when stdout carries the JSON summary.
-struct Say {
-    json: bool,
-    pb: ProgressBar,
-}
-
-impl Say {
-    fn line(&self, s: &str) {
-        if self.json {
-            self.pb.suspend(|| eprintln!("{s}"));
-        } else {
-            self.pb.suspend(|| outln!("{s}"));
-        }
-    }
 }
 
 /// A data directory, removed at the end when it was made up for this run.
@@ -154,25 +117,6 @@ fn data_dir(arg: Option<&Path>) -> Result<DataDir, String> {
         "cannot create a temporary directory in {}: pass --data",
         base.display()
     ))
-}
-
-/// "Tue Nov 3 21:05 ET" for a simulated time.
-fn clock(at: u64) -> String {
-    let days = at.saturating_sub(ELECTION_DAY_ET) / 86_400;
-    let secs = at.saturating_sub(ELECTION_DAY_ET) % 86_400;
-    const WEEKDAYS: [&str; 7] = ["Tue", "Wed", "Thu", "Fri", "Sat", "Sun", "Mon"];
-    // November has 30 days; the night and the canvass stay within November and December.
-    let (month, day) = if days + 3 <= 30 {
-        ("Nov", days + 3)
-    } else {
-        ("Dec", days + 3 - 30)
-    };
-    format!(
-        "{} {month} {day} {:02}:{:02} ET",
-        WEEKDAYS[(days % 7) as usize],
-        secs / 3600,
-        secs % 3600 / 60
-    )
 }
 
 /// Paces the night: waits until `at` on the simulated clock comes round at `speed`
@@ -243,8 +187,7 @@ fn demo(args: &DemoArgs) -> Result<ExitCode, String> {
     std::fs::write(&definition, json)
         .map_err(|e| format!("cannot write {}: {e}", definition.display()))?;
     let app = App::open(&data.path, sim.election.clone()).map_err(|e| e.to_string())?;
-    let app = Arc::new(app);
-    let server = client::start(Arc::clone(&app), listener)?;
+    let server = client::start(Arc::new(app), listener)?;
     let night = night::plan(&sim.jurisdictions, args.seed);
     let precincts = sim.election.precincts.len();
     let client = Client::new(&server.url);
@@ -282,7 +225,7 @@ fn demo(args: &DemoArgs) -> Result<ExitCode, String> {
     say.line(&format!("  results:     {}/api/results", server.url));
     say.line(&format!("  log:         {}/log/checkpoint", server.url));
 
-    let tally = play(&app, &night, &data.path, &client, &say, args.speed)?;
+    let tally = play(&night, &data.path, &client, &say, args.speed)?;
     pb.finish_and_clear();
 
     let (results, _) = client.get_json("/api/results")?;
@@ -323,24 +266,14 @@ fn demo(args: &DemoArgs) -> Result<ExitCode, String> {
     }
     if !args.exit_when_done {
         say.line(&format!(
-            "still serving {} (results and log stay up): Ctrl-C to stop{}",
-            server.url,
-            if data.temporary {
-                format!(" (then remove {})", data.path.display())
-            } else {
-                String::new()
-            }
+            "still serving {} (results and log stay up): Ctrl-C to stop",
+            server.url
         ));
-        server.serve_forever();
+        server.wait_for_ctrl_c();
     }
     drop(server);
     drop(data);
     Ok(ExitCode::SUCCESS)
-}
-
-fn scale_text(permille: u32) -> String {
-    let s = format!("{}.{:03}", permille / 1000, permille % 1000);
-    s.trim_end_matches('0').trim_end_matches('.').to_owned()
 }
 
 /// What the night did.
@@ -383,7 +316,6 @@ impl Keys<'_> {
 }
 
 fn play(
-    app: &App,
     night: &Night,
     data: &Path,
     client: &Client,
@@ -483,7 +415,7 @@ fn play(
                 ));
             }
             What::Certify { state } => {
-                let index = certify(app, &election, state, keys.authority()?)?;
+                let index = certify(client, &election, state, keys.authority()?)?;
                 t.certified.push(state.clone());
                 say.line(&format!(
                     "{}  {state} certified by the authority (log entry {index})",
@@ -495,113 +427,36 @@ fn play(
     Ok(t)
 }
 
-/// Certifies `state`: the authority signs the latest published results snapshot, and the
-/// server logs it. Returns the certification's log index.
-// TODO(demo): post it to /api/certifications over HTTP once the server has that route.
+/// Certifies `state` over HTTP: the authority signs the latest published results snapshot
+/// (the log index and SHA-256 of `GET /api/results`) and posts it to `/api/certifications`.
+/// Returns the certification's log index.
 fn certify(
-    app: &App,
+    client: &Client,
     election: &canvass_model::ElectionId,
     state: &str,
     authority: &SecretKey,
 ) -> Result<u64, String> {
-    let snap = app.snapshot();
-    let after = snap
-        .log_index
+    let (body, headers) = client.get("/api/results")?;
+    let after: u64 = headers
+        .get("x-canvass-log-index")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
         .ok_or("cannot certify: the server has published no results snapshot")?;
     let doc = Certification {
         election: election.clone(),
         state: state.into(),
-        results_sha256: canvass_server::entry::hex(&snap.sha256),
+        results_sha256: canvass_server::entry::sha256_hex(body.as_bytes()),
         after,
     }
     .sign(authority);
-    app.certify(doc.as_bytes()).map_err(|e| match e {
-        SubmitError::Rejected(r) => format!("the server refused to certify {state}: {r}"),
-        SubmitError::Internal(m) => format!("certifying {state}: {m}"),
-    })
+    let answer = client.post("/api/certifications", &doc)?;
+    answer["log_index"]
+        .as_u64()
+        .ok_or_else(|| format!("certifying {state}: the answer has no log_index: {answer}"))
 }
 
 /// The election id the keys were made for (from the roster).
 fn night_election_id(data: &Path) -> Result<canvass_model::ElectionId, String> {
     let roster = io::read_roster(&io::roster_path(data), None).map_err(|e| e.to_string())?;
     Ok(roster.election)
-}
-
-/// "all precincts in: PA for Biden / Harris (50.0% to 48.8%)", read from the server.
-fn called(client: &Client, state: &str) -> Result<String, String> {
-    let (results, _) = client.get_json("/api/results")?;
-    let id = format!("president-{state}");
-    let contest = results["contests"]
-        .as_array()
-        .and_then(|cs| cs.iter().find(|c| c["id"].as_str() == Some(id.as_str())));
-    let Some(c) = contest else {
-        return Ok(format!("           all precincts in: {state}"));
-    };
-    let mut sel: Vec<&serde_json::Value> = c["selections"]
-        .as_array()
-        .map(|a| a.iter().collect())
-        .unwrap_or_default();
-    sel.sort_by_key(|s| std::cmp::Reverse(s["votes"].as_u64().unwrap_or(0)));
-    let pct: Vec<String> = sel
-        .iter()
-        .take(2)
-        .map(|s| format!("{}%", s["percent"].as_str().unwrap_or("?")))
-        .collect();
-    let winners: Vec<&str> = c["winners"]
-        .as_array()
-        .map(|w| w.iter().filter_map(|x| x.as_str()).collect())
-        .unwrap_or_default();
-    let winner = if winners.is_empty() {
-        "no winner yet".to_owned()
-    } else {
-        winners.join(", ")
-    };
-    let ev: Vec<String> = results["electoral_votes"]
-        .as_object()
-        .map(|m| m.iter().map(|(k, v)| format!("{k} {v}")).collect())
-        .unwrap_or_default();
-    Ok(format!(
-        "           all precincts in: {state} for {winner} ({}); Electoral College: {}",
-        pct.join(" to "),
-        ev.join(", ")
-    ))
-}
-
-fn print_summary(s: &Summary, results: &serde_json::Value) {
-    outln!(
-        "night over: {} of {} counties reported ({} precincts) in {} submissions, {} amendments",
-        s.jurisdictions_reported,
-        s.jurisdictions,
-        s.precincts,
-        s.submissions,
-        s.amendments
-    );
-    outln!(
-        "log: {} entries, checkpoint root {}",
-        s.log_size,
-        s.checkpoint_root
-    );
-    let ev: Vec<String> = results["electoral_votes"]
-        .as_object()
-        .map(|m| m.iter().map(|(k, v)| format!("{k} {v}")).collect())
-        .unwrap_or_default();
-    outln!("Electoral College: {}", ev.join(", "));
-    outln!(
-        "Result: {}",
-        s.electoral_college_winner
-            .as_deref()
-            .map_or("no Electoral College majority".to_owned(), |w| format!(
-                "{w} wins the Electoral College"
-            ))
-    );
-    outln!(
-        "certified by the authority: {} of {} states and territories",
-        s.certified.len(),
-        s.states
-    );
-    outln!(
-        "elapsed: {:.1} s; definition with the simulated precincts: {}",
-        s.elapsed_seconds,
-        s.data.join("election.json").display()
-    );
 }
