@@ -187,7 +187,8 @@ fn demo(args: &DemoArgs) -> Result<ExitCode, String> {
     std::fs::write(&definition, json)
         .map_err(|e| format!("cannot write {}: {e}", definition.display()))?;
     let app = App::open(&data.path, sim.election.clone()).map_err(|e| e.to_string())?;
-    let server = client::start(Arc::new(app), listener)?;
+    let app = Arc::new(app);
+    let server = client::start(Arc::clone(&app), listener)?;
     let night = night::plan(&sim.jurisdictions, args.seed);
     let precincts = sim.election.precincts.len();
     let client = Client::new(&server.url);
@@ -229,7 +230,7 @@ fn demo(args: &DemoArgs) -> Result<ExitCode, String> {
     pb.finish_and_clear();
 
     let (results, _) = client.get_json("/api/results")?;
-    let checkpoint = client.get_text("/log/checkpoint")?;
+    let checkpoint = final_checkpoint(&app, &client)?;
     let mut lines = checkpoint.lines().skip(1);
     let log_size: u64 = lines.next().and_then(|l| l.parse().ok()).unwrap_or(0);
     let root = lines.next().unwrap_or_default().to_owned();
@@ -425,6 +426,30 @@ fn play(
         }
     }
     Ok(t)
+}
+
+/// The published checkpoint once it covers every logged entry (the server checkpoints in
+/// the background, coalescing under load).
+fn final_checkpoint(app: &App, client: &Client) -> Result<String, String> {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let note = client.get_text("/log/checkpoint")?;
+        let size: u64 = note
+            .lines()
+            .nth(1)
+            .and_then(|l| l.parse().ok())
+            .unwrap_or(0);
+        if size >= app.log().size() {
+            return Ok(note);
+        }
+        if Instant::now() > deadline {
+            return Err(format!(
+                "the published checkpoint covers {size} entries of {} after two minutes",
+                app.log().size()
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 /// Certifies `state` over HTTP: the authority signs the latest published results snapshot
