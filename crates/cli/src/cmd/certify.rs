@@ -17,7 +17,7 @@ use super::{fail, print_json};
 /// Certify a state's results with the election authority's key.
 #[derive(Args, Debug)]
 #[command(after_help = "Examples:
-  canvass certify --data /srv/canvass --state PA                      # server stopped: logs it directly
+  canvass certify --data /srv/canvass --state PA          # server stopped: logged directly
   canvass certify --data /srv/canvass --state PA --server http://127.0.0.1:8080
 
 The certification names the latest published results snapshot (its log index and the SHA-256
