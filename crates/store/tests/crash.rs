@@ -87,13 +87,22 @@ fn kill_9_mid_batch_never_loses_acknowledged_entries_or_forks() {
             .spawn()
             .expect("spawn writer");
         let stdout = child.stdout.take().expect("pipe");
+        let (first, started) = std::sync::mpsc::channel();
         let reader = std::thread::spawn(move || {
-            BufReader::new(stdout)
-                .lines()
-                .map_while(Result::ok)
-                .collect::<Vec<String>>()
+            let (mut lines, mut first) = (Vec::new(), Some(first));
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if line.starts_with("ack ") {
+                    if let Some(tx) = first.take() {
+                        let _ = tx.send(());
+                    }
+                }
+                lines.push(line);
+            }
+            lines
         });
-        // Kill at a varying moment: 10 to 50 ms after start.
+        // Kill at a varying moment: 10 to 50 ms after the writer's first acknowledgement
+        // (not after spawning, which on a loaded machine can take longer than that).
+        let _ = started.recv_timeout(Duration::from_secs(60));
         std::thread::sleep(Duration::from_millis(10 + (round * 37) % 41));
         child.kill().expect("SIGKILL");
         child.wait().expect("reap");
