@@ -99,6 +99,26 @@ pub fn authenticate(doc: &[u8], roster: &RosterState) -> Result<Authenticated, R
     authenticate_countersigned(doc, roster).map(|(a, _)| a)
 }
 
+/// Every document the server logs is one log entry: a larger one is rejected with `code`
+/// before anything else is done with it (it could never be logged).
+///
+/// # Errors
+/// A [`Rejection`] with `code` naming the size and the limit.
+pub fn fits_log_entry(doc: &[u8], code: C) -> Result<(), Rejection> {
+    let max = canvass_log::tile::MAX_ENTRY_SIZE;
+    if doc.len() > max {
+        return Err(Rejection::new(
+            code,
+            "document",
+            format!(
+                "the document is {} bytes; a signed document is logged as one entry of at most {max} bytes: split the precincts over several submissions",
+                doc.len()
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// As [`authenticate`], and also says whether the election authority countersigned the
 /// document: a second signature line, by the roster's authority key, over the same body
 /// (needed to change a certified state's results).
@@ -110,6 +130,7 @@ pub fn authenticate_countersigned(
     doc: &[u8],
     roster: &RosterState,
 ) -> Result<(Authenticated, bool), Rejection> {
+    fits_log_entry(doc, C::MalformedDocument)?;
     let n = note::parse(doc).map_err(|m| Rejection::new(C::MalformedDocument, "document", m))?;
     if n.kind != SUBMISSION_TYPE {
         return Err(Rejection::new(

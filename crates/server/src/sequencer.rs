@@ -422,6 +422,9 @@ impl Sequencer {
     }
 
     fn key_change(&mut self, doc: &[u8]) -> Result<u64, SubmitError> {
+        if let Err(r) = crate::pipeline::fits_log_entry(doc, C::BadKeyChange) {
+            return Err(self.rejected(doc, r));
+        }
         let mut next = (*self.roster()).clone();
         if let Err(e) = next.apply_signed(doc) {
             return Err(self.rejected(
@@ -443,6 +446,9 @@ impl Sequencer {
     }
 
     fn certify(&mut self, doc: &[u8]) -> Result<u64, SubmitError> {
+        if let Err(r) = crate::pipeline::fits_log_entry(doc, C::BadCertification) {
+            return Err(self.rejected(doc, r));
+        }
         let roster = self.roster();
         let c = match check_certification(doc, &roster, &self.st) {
             Ok(c) => c,

@@ -346,3 +346,38 @@ fn a_logged_submission_missing_from_the_store_is_recovered() {
     let again = app.submit(doc.as_bytes(), None).unwrap();
     assert_eq!((again.status, again.log_index), ("already-accepted", index));
 }
+
+#[test]
+fn a_document_larger_than_one_log_entry_is_rejected_and_the_server_keeps_going() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    init(data);
+    let app = App::open(data, us2020()).unwrap();
+    let size = app.log().size();
+    let mut big = submission("42003", 1, pa("42003", 200, 120, 70), None);
+    let Payload::PrecinctResults { results } = &mut big.payload else {
+        unreachable!()
+    };
+    // The same report 400 times: the size is checked before anything else.
+    *results = vec![pa("42003", 200, 120, 70); 400];
+    let doc = big.sign(&key(data, "42003"));
+    assert!(
+        doc.len() > 65_535,
+        "the test document must exceed one entry"
+    );
+    let (code, message) = rejected(app.submit(doc.as_bytes(), None));
+    assert_eq!(code, RejectCode::MalformedDocument);
+    assert!(message.contains("65535"), "{message}");
+    assert_eq!(app.log().size(), size, "nothing logged");
+    // The server still accepts a valid submission afterwards.
+    let a = app
+        .submit(
+            submission("42003", 1, pa("42003", 200, 120, 70), None)
+                .sign(&key(data, "42003"))
+                .as_bytes(),
+            None,
+        )
+        .unwrap();
+    assert_eq!(a.status, "accepted");
+    assert_eq!(pa_ballots(&app), 200);
+}
