@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 use super::{ApiError, Shared, json_response};
-use crate::app::SubmitError;
+use crate::app::{App, SubmitError};
 
 /// The answer to an accepted document.
 #[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
@@ -165,17 +165,7 @@ pub(crate) async fn key_change(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let body = match admit(&shared, peer, body) {
-        Ok(b) => b,
-        Err(e) => return e.into_response(),
-    };
-    let app = shared.app.clone();
-    let digest = body_digest(&body);
-    match tokio::task::spawn_blocking(move || app.submit_key_change(&body)).await {
-        Ok(Ok(i)) => accepted("accepted", i, digest, Vec::new()),
-        Ok(Err(e)) => rejected(e),
-        Err(e) => ApiError::internal(e).into_response(),
-    }
+    authority_document(shared, peer, body, App::submit_key_change).await
 }
 
 /// `POST /api/certifications`.
@@ -193,13 +183,23 @@ pub(crate) async fn certification(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
+    authority_document(shared, peer, body, App::certify).await
+}
+
+/// Admits an authority-signed document and hands it to `op` (which logs it).
+async fn authority_document(
+    shared: Arc<Shared>,
+    peer: SocketAddr,
+    body: Result<Bytes, BytesRejection>,
+    op: fn(&App, &[u8]) -> Result<u64, SubmitError>,
+) -> Response {
     let body = match admit(&shared, peer, body) {
         Ok(b) => b,
         Err(e) => return e.into_response(),
     };
     let app = shared.app.clone();
     let digest = body_digest(&body);
-    match tokio::task::spawn_blocking(move || app.certify(&body)).await {
+    match tokio::task::spawn_blocking(move || op(&app, &body)).await {
         Ok(Ok(i)) => accepted("accepted", i, digest, Vec::new()),
         Ok(Err(e)) => rejected(e),
         Err(e) => ApiError::internal(e).into_response(),
