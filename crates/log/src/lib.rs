@@ -2,6 +2,8 @@
 //!
 //! - [`hash`]: RFC 6962 leaf and node hashing.
 //! - [`merkle`]: tree hashes, inclusion and consistency proofs (RFC 6962 / RFC 9162).
+//! - [`batch`]: many inclusion proofs against one tree: [`InclusionVerifier`] (stops at nodes
+//!   already proven) and [`InclusionProver`] (reuses the previous proof's upper levels).
 //! - [`tile`]: C2SP tlog-tiles paths and entry bundles.
 //! - [`checkpoint`]: C2SP tlog-checkpoint bodies signed as C2SP signed-notes (Ed25519), keys.
 //! - [`cosign`]: C2SP tlog-cosignature (Ed25519, `cosignature/v1`) and k-of-n witness policies.
@@ -10,6 +12,7 @@
 //! Durable storage of a log lives in `canvass-store` (module `tlog`).
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod batch;
 pub mod checkpoint;
 pub mod cosign;
 pub mod hash;
@@ -17,6 +20,7 @@ pub mod merkle;
 pub mod tile;
 pub mod witness;
 
+pub use batch::{InclusionProver, InclusionVerifier};
 pub use checkpoint::{Checkpoint, LogSigner, LogVerifier, NoteError};
 pub use cosign::{CosignatureVerifier, Cosigner, WitnessPolicy};
 pub use hash::{EMPTY_ROOT, HASH_SIZE, Hash, leaf_hash, node_hash};

@@ -104,6 +104,17 @@ pub enum VerifyError {
         "consistency from an empty tree proves nothing: check the new checkpoint's signature instead"
     )]
     EmptyOld,
+    /// A batch verifier ([`crate::InclusionVerifier`]) found that the proof disagrees with a
+    /// node already proven to lie on a path to the trusted root.
+    #[error(
+        "proof disagrees with the proven tree node at level {level} index {index}: the leaf, index or proof is wrong"
+    )]
+    PathMismatch {
+        /// Level of the proven node (0 = leaf hashes).
+        level: u32,
+        /// Index of the node within its level.
+        index: u64,
+    },
     /// The recomputed root does not match.
     #[error("{which} root mismatch: the proof computes {computed} but {expected} was claimed")]
     RootMismatch {
