@@ -28,9 +28,14 @@
 //! here too, unless the two chains exhibit a SHA-256 collision. Failed proofs never change
 //! what is remembered.
 //!
+//! It also remembers every proven node on the levels nearest the root (as many levels as fit
+//! in a node budget, [`DEFAULT_CACHE_NODES`] by default), each with its sibling and parent, so
+//! a proof in any order stops at the first remembered node on its path, with the same checks.
+//!
 //! Proofs for consecutive leaves share all but about two levels, so an auditor verifying every
-//! entry in order hashes about one node per proof instead of `depth`. In random order only the
-//! levels near the root are shared and the cost is that of single verification.
+//! entry in order hashes about one node per proof instead of `depth`. In random order, a proof
+//! hashes only the levels below the remembered ones (for 2^20 leaves and the default budget,
+//! 5 levels instead of 20), once those are filled.
 
 use crate::hash::{Hash, node_hash};
 use crate::merkle::{NodeSource, ProofError, VerifyError, range_root};
@@ -97,19 +102,85 @@ pub struct InclusionVerifier {
     path: Vec<Slot>,
     /// Scratch space for the path being verified.
     scratch: Vec<Slot>,
+    /// Lowest level of `top`.
+    cut: u32,
+    /// Every proven node on levels `cut..depth`, level by level (`None`: not proven yet).
+    /// Invariant: a node present here has its sibling (if the tree has one) and its parent
+    /// (below the root) present too, so every proven node's path to the root is here.
+    top: Vec<Option<Hash>>,
+    /// Offset in `top` of each level `cut..depth`.
+    top_offset: Vec<usize>,
 }
+
+/// Default number of nodes [`InclusionVerifier::new`] may remember near the root (about 2 MiB).
+pub const DEFAULT_CACHE_NODES: usize = 1 << 16;
 
 impl InclusionVerifier {
     /// A verifier for the tree of `size` leaves whose root is `root` (taken from a checkpoint
     /// whose signature the caller has already checked).
+    ///
+    /// Besides the last verified path, it remembers every proven node on the levels near the
+    /// root, as many levels as fit in [`DEFAULT_CACHE_NODES`] nodes, so that proofs in random
+    /// order stop there too.
     pub fn new(size: u64, root: Hash) -> Self {
+        Self::with_cache_nodes(size, root, DEFAULT_CACHE_NODES)
+    }
+
+    /// As [`Self::new`], remembering at most `nodes` proven nodes near the root (33 bytes
+    /// each); `0` keeps only the last verified path.
+    pub fn with_cache_nodes(size: u64, root: Hash, nodes: usize) -> Self {
         let depth = depth_of(size);
+        // Lowest level such that the levels from it up to just below the root fit in `nodes`.
+        let width =
+            |level: u32| usize::try_from(((size.max(1) - 1) >> level) + 1).unwrap_or(usize::MAX);
+        let mut cut = depth;
+        let mut total = 0usize;
+        while cut > 0 && total.saturating_add(width(cut - 1)) <= nodes {
+            cut -= 1;
+            total += width(cut);
+        }
+        let mut top_offset = Vec::with_capacity((depth - cut) as usize);
+        let mut off = 0usize;
+        for level in cut..depth {
+            top_offset.push(off);
+            off += width(level);
+        }
         Self {
             size,
             root,
             depth,
             path: Vec::with_capacity(depth as usize),
             scratch: vec![Slot::default(); depth as usize],
+            cut,
+            top: vec![None; off],
+            top_offset,
+        }
+    }
+
+    /// The proven node at `(level, idx)` near the root, if remembered.
+    fn top_node(&self, level: u32, idx: u64) -> Option<Hash> {
+        if level < self.cut {
+            return None;
+        }
+        let i = self.top_offset[(level - self.cut) as usize] + usize::try_from(idx).ok()?;
+        self.top.get(i).copied().flatten()
+    }
+
+    /// Remembers the nodes (and siblings) of the path just verified on levels `cut..upto`.
+    fn remember_top(&mut self, upto: u32) {
+        for level in self.cut..upto {
+            let s = self.scratch[level as usize];
+            let off = self.top_offset[(level - self.cut) as usize];
+            // Indexes on a level are below its width, which fits in `usize` (see above).
+            let at = |i: u64| off + usize::try_from(i).unwrap_or(usize::MAX);
+            if let Some(slot) = self.top.get_mut(at(s.index)) {
+                *slot = Some(s.node);
+            }
+            if s.has_sibling {
+                if let Some(slot) = self.top.get_mut(at(s.index ^ 1)) {
+                    *slot = Some(s.sibling);
+                }
+            }
         }
     }
 
@@ -158,6 +229,7 @@ impl InclusionVerifier {
                         return Err(mismatch(level, idx));
                     }
                     self.check_above(level, &proof[j..])?;
+                    self.remember_top(level);
                     self.path[..level as usize].copy_from_slice(&self.scratch[..level as usize]);
                     return Ok(());
                 }
@@ -167,11 +239,22 @@ impl InclusionVerifier {
                         return Err(mismatch(level, idx));
                     }
                     self.check_above(level + 1, &proof[j + 1..])?;
+                    self.remember_top(level);
                     self.path[..level as usize].copy_from_slice(&self.scratch[..level as usize]);
                     let s = &mut self.path[level as usize];
                     (s.index, s.node, s.sibling) = (idx, h, slot.node);
                     return Ok(());
                 }
+            }
+            if let Some(proven) = self.top_node(level, idx) {
+                // A remembered node near the root: proven, with its whole path above.
+                if proven != h {
+                    return Err(mismatch(level, idx));
+                }
+                self.check_above_top(level, index, &proof[j..])?;
+                self.remember_top(level);
+                // The last verified path stays as it was: it is still proven.
+                return Ok(());
             }
             let slot = &mut self.scratch[level as usize];
             slot.index = idx;
@@ -198,6 +281,7 @@ impl InclusionVerifier {
             });
         }
         // Proven all the way: this becomes the remembered path.
+        self.remember_top(depth);
         self.path.clear();
         self.path.extend_from_slice(&self.scratch);
         Ok(())
@@ -214,6 +298,27 @@ impl InclusionVerifier {
         }
         // Lengths were checked up front and both paths share these levels, so nothing is
         // left over; checked anyway so that no proof hash can go unexamined.
+        if it.next().is_some() {
+            return Err(mismatch(self.depth, 0));
+        }
+        Ok(())
+    }
+}
+
+impl InclusionVerifier {
+    /// Checks that `rest` lists exactly the remembered siblings of the path of `index` on
+    /// levels `from..depth` (all remembered, by the invariant of `top`).
+    fn check_above_top(&self, from: u32, index: u64, rest: &[Hash]) -> Result<(), VerifyError> {
+        let mut it = rest.iter();
+        for level in from..self.depth {
+            let idx = index >> level;
+            if idx & 1 == 1 || has_right_sibling(idx, level, self.size) {
+                let want = self.top_node(level, idx ^ 1);
+                if want.is_none() || it.next() != want.as_ref() {
+                    return Err(mismatch(level, idx ^ 1));
+                }
+            }
+        }
         if it.next().is_some() {
             return Err(mismatch(self.depth, 0));
         }

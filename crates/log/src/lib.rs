@@ -20,7 +20,7 @@ pub mod merkle;
 pub mod tile;
 pub mod witness;
 
-pub use batch::{InclusionProver, InclusionVerifier};
+pub use batch::{DEFAULT_CACHE_NODES, InclusionProver, InclusionVerifier};
 pub use checkpoint::{Checkpoint, LogSigner, LogVerifier, NoteError};
 pub use cosign::{CosignatureVerifier, Cosigner, WitnessPolicy};
 pub use hash::{EMPTY_ROOT, HASH_SIZE, Hash, leaf_hash, node_hash};

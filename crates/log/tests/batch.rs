@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
 use canvass_log::{
-    Hash, InclusionProver, InclusionVerifier, MemoryTree, VerifyError, inclusion_proof, leaf_hash,
-    verify_inclusion,
+    DEFAULT_CACHE_NODES, Hash, InclusionProver, InclusionVerifier, MemoryTree, VerifyError,
+    inclusion_proof, leaf_hash, verify_inclusion,
 };
 use proptest::prelude::*;
 use serde::Deserialize;
@@ -110,19 +110,22 @@ fn inclusion_vectors_fresh_and_warm() {
         let down: Vec<u64> = (0..n).rev().collect();
         let others: Vec<u64> = (0..n).filter(|&i| i != v.leaf_idx).collect();
         for order in [&up, &down, &others] {
-            let mut w = InclusionVerifier::new(n, root);
-            warm(&mut w, &tree, n, order);
-            let got = w.verify(v.leaf_idx, &leaf, &proof);
-            assert_eq!(got.is_err(), v.want_err, "{} warm: {got:?}", p.display());
-            warm_checked += 1;
-            warm_rejected += usize::from(got.is_err());
+            // Only the last path; the levels near the root too; every node.
+            for budget in [0, 3, DEFAULT_CACHE_NODES] {
+                let mut w = InclusionVerifier::with_cache_nodes(n, root, budget);
+                warm(&mut w, &tree, n, order);
+                let got = w.verify(v.leaf_idx, &leaf, &proof);
+                assert_eq!(got.is_err(), v.want_err, "{} warm: {got:?}", p.display());
+                warm_checked += 1;
+                warm_rejected += usize::from(got.is_err());
+            }
         }
     }
     // 47 vectors are about a real reference root (sizes 1 to 8): the happy paths and every
-    // tampered proof, leaf and index; each is checked after three warm-ups.
-    assert_eq!(warm_checked, 3 * 47, "warm checks");
+    // tampered proof, leaf and index; each is checked after three warm-ups, with three budgets.
+    assert_eq!(warm_checked, 9 * 47, "warm checks");
     assert!(
-        warm_rejected >= 3 * 30,
+        warm_rejected >= 9 * 30,
         "only {warm_rejected} warm rejections"
     );
 }
@@ -198,18 +201,20 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
     /// Valid proofs in any order verify; a tampered one is rejected by a verifier that has
-    /// proven any set of other paths, and rejecting it changes nothing.
+    /// proven any set of other paths (remembering only the last path, some levels near the
+    /// root, or every node), and rejecting it changes nothing.
     #[test]
     fn tampering_is_rejected_however_warm(
         n in 1u64..300,
         order in prop::collection::vec(any::<prop::sample::Index>(), 0..64),
         sequential in any::<bool>(),
+        budget in prop_oneof![Just(0usize), 1usize..80, Just(DEFAULT_CACHE_NODES)],
         target in any::<prop::sample::Index>(),
         t in tamper(),
     ) {
         let tree = MemoryTree::from_entries((0..n).map(entry));
         let root = tree.root();
-        let mut v = InclusionVerifier::new(n, root);
+        let mut v = InclusionVerifier::with_cache_nodes(n, root, budget);
         let picks: Vec<u64> = if sequential {
             (0..n).collect()
         } else {
