@@ -4,13 +4,16 @@
 //! - `plurality/compact`: contest-selections counted per second from in-memory CVRs.
 //! - `incremental/amend-one-precinct`: replacing one precinct's report in a national
 //!   election of about 175,000 precincts (the us-2020 definition with synthetic precincts).
+//! - `incremental/results-national(-json)`: the whole results document (and its JSON)
+//!   recomputed from that tabulator; `incremental/live-amend-one-precinct-json`: one
+//!   precinct amended and the JSON brought up to date by `LiveResults`.
 
 use std::hint::black_box;
 
 use canvass_model::*;
 use canvass_tally::cvr::{CompactBallots, count};
 use canvass_tally::index::Index;
-use canvass_tally::{ReportOptions, Tabulator};
+use canvass_tally::{LiveResults, ReportOptions, Tabulator};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 /// us-2020 with `per_county` precincts in every county, spread over the state's districts.
@@ -157,6 +160,23 @@ fn bench_incremental(c: &mut Criterion) {
     g.sample_size(10);
     g.bench_function("results-national", |bench| {
         bench.iter(|| black_box(canvass_tally::results(&t, &ReportOptions::default())))
+    });
+    g.bench_function("results-national-json", |bench| {
+        bench.iter(|| {
+            let r = canvass_tally::results(&t, &ReportOptions::default());
+            black_box(serde_json::to_string(&r).unwrap())
+        })
+    });
+    // The same document kept live: one precinct amended, then the JSON.
+    let mut live = LiveResults::new(t, ReportOptions::default());
+    live.json();
+    g.sample_size(50);
+    g.bench_function("live-amend-one-precinct-json", |bench| {
+        bench.iter(|| {
+            flip = !flip;
+            live.apply(black_box(if flip { &a } else { &b })).unwrap();
+            black_box(live.json())
+        })
     });
     g.finish();
 }

@@ -5,7 +5,7 @@
 //! contests and columns): its old counts are subtracted and its new ones added at every
 //! level, so nothing is ever recounted from scratch.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use canvass_model::{CountingGroup, Election, PrecinctResult};
 
@@ -119,6 +119,9 @@ pub struct ContestCounts {
     /// How many current reports count in each (level, area) entry; an entry no report
     /// counts in any more is removed.
     area_reports: HashMap<(Level, usize), u32>,
+    /// Units in `by_unit` whose counts do not balance (kept up to date by every report, so
+    /// the balance flags need no scan of every unit).
+    unbalanced: BTreeSet<usize>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -133,6 +136,12 @@ impl ContestCounts {
     pub fn units_reported(&self) -> usize {
         self.unit_reports.len()
     }
+
+    /// Reporting units whose counts do not balance (`ballots × vote_for ≠ votes +
+    /// overvotes + undervotes`), by unit index; the same units as a scan of `by_unit`.
+    pub fn unbalanced_units(&self) -> impl Iterator<Item = usize> + '_ {
+        self.unbalanced.iter().copied()
+    }
 }
 
 /// The incremental tabulator of one election.
@@ -142,6 +151,8 @@ pub struct Tabulator {
     ix: Index,
     reports: HashMap<Key, Report>,
     counts: Vec<ContestCounts>,
+    /// Per contest: how many times its counts changed (see [`Tabulator::contest_changes`]).
+    changes: Vec<u64>,
 }
 
 impl Tabulator {
@@ -160,9 +171,11 @@ impl Tabulator {
                 by_state: HashMap::new(),
                 unit_reports: HashMap::new(),
                 area_reports: HashMap::new(),
+                unbalanced: BTreeSet::new(),
             })
             .collect();
         Tabulator {
+            changes: vec![0; ix.contests.len()],
             election,
             ix,
             reports: HashMap::new(),
@@ -183,6 +196,13 @@ impl Tabulator {
     /// Running totals, one per contest in definition order.
     pub fn counts(&self) -> &[ContestCounts] {
         &self.counts
+    }
+
+    /// Per contest, in definition order: how many times its counts changed. A contest
+    /// whose number is the same as before has exactly the same counts at every level, so a
+    /// cache of anything computed from them (see [`crate::LiveResults`]) stays valid.
+    pub fn contest_changes(&self) -> &[u64] {
+        &self.changes
     }
 
     /// Reports currently counted.
@@ -226,6 +246,8 @@ impl Tabulator {
         let unit = &self.ix.units[report.unit];
         for row in &report.rows {
             let width = self.ix.contests[row.contest].columns.len();
+            let vote_for = self.election.contests[row.contest].vote_for;
+            self.changes[row.contest] += 1;
             let cc = &mut self.counts[row.contest];
             // A district contest counts in its own district; a wider contest in the unit's.
             let district = self.ix.contests[row.contest].district.or(report.district);
@@ -255,6 +277,17 @@ impl Tabulator {
                     t.sub(row);
                 }
             }
+            // The unit's flag follows its totals (removed below with the unit, if no report
+            // covers it any more).
+            if cc
+                .by_unit
+                .get(&report.unit)
+                .is_some_and(|t| !t.balances(vote_for))
+            {
+                cc.unbalanced.insert(report.unit);
+            } else {
+                cc.unbalanced.remove(&report.unit);
+            }
             let areas = [
                 Some((Level::County, unit.county)),
                 Some((Level::State, unit.state)),
@@ -269,6 +302,7 @@ impl Tabulator {
             } else {
                 if decrement(&mut cc.unit_reports, report.unit) {
                     cc.by_unit.remove(&report.unit);
+                    cc.unbalanced.remove(&report.unit);
                 }
                 for a in areas {
                     if decrement(&mut cc.area_reports, a) {

@@ -184,52 +184,106 @@ pub struct Balance {
 
 /// Computes chamber balance from each contest's outcome (`outcomes[i]` for contest `i`).
 pub fn balance(e: &Election, outcomes: &[Outcome]) -> Balance {
-    let party_of = |ci: usize, si: usize| -> String {
-        let sel = &e.contests[ci].selections[si];
-        let party = match &sel.choice {
-            SelectionChoice::Candidate(id) => e
-                .candidates
-                .iter()
-                .find(|c| &c.id == id)
-                .and_then(|c| c.party.clone()),
-            _ => None,
+    BalancePlan::new(e).balance(outcomes)
+}
+
+/// What chamber balance needs from a definition, looked up once: each chamber's seats,
+/// holdovers and contests, with the party of every selection.
+#[derive(Debug, Clone)]
+pub(crate) struct BalancePlan {
+    senate: Option<ChamberPlan>,
+    house: Option<ChamberPlan>,
+    governors: Option<ChamberPlan>,
+}
+
+#[derive(Debug, Clone)]
+struct ChamberPlan {
+    seats: u32,
+    holdovers: Vec<(String, u32)>,
+    /// Contest index and the party id of each of its selections (`none` if it has none).
+    contests: Vec<(usize, Vec<String>)>,
+}
+
+impl BalancePlan {
+    /// The plan of a definition.
+    pub(crate) fn new(e: &Election) -> Self {
+        let party_of = |ci: usize, si: usize| -> String {
+            let sel = &e.contests[ci].selections[si];
+            let party = match &sel.choice {
+                SelectionChoice::Candidate(id) => e
+                    .candidates
+                    .iter()
+                    .find(|c| &c.id == id)
+                    .and_then(|c| c.party.clone()),
+                _ => None,
+            };
+            party
+                .or_else(|| sel.lines.first().cloned())
+                .map_or_else(|| "none".into(), |p| p.to_string())
         };
-        party
-            .or_else(|| sel.lines.first().cloned())
-            .map_or_else(|| "none".into(), |p| p.to_string())
-    };
-    let chamber = |office: Office, def: Option<&canvass_model::Chamber>| {
-        let def = def?;
-        let mut parties: BTreeMap<String, PartySeats> = BTreeMap::new();
-        for h in &def.not_up {
-            parties.entry(h.party.to_string()).or_default().holdover += h.seats;
+        let chamber = |office: Office, def: Option<&canvass_model::Chamber>| {
+            let def = def?;
+            let contests = e
+                .contests
+                .iter()
+                .enumerate()
+                .filter(|&(ci, c)| c.office == office && counts_in_chamber(e, ci))
+                .map(|(ci, c)| {
+                    (
+                        ci,
+                        (0..c.selections.len()).map(|si| party_of(ci, si)).collect(),
+                    )
+                })
+                .collect();
+            Some(ChamberPlan {
+                seats: def.seats,
+                holdovers: def
+                    .not_up
+                    .iter()
+                    .map(|h| (h.party.to_string(), h.seats))
+                    .collect(),
+                contests,
+            })
+        };
+        BalancePlan {
+            senate: chamber(Office::Senate, e.chambers.senate.as_ref()),
+            house: chamber(Office::House, e.chambers.house.as_ref()),
+            governors: chamber(Office::Governor, e.chambers.governors.as_ref()),
         }
-        let mut undecided = 0;
-        for (ci, c) in e.contests.iter().enumerate() {
-            if c.office != office || !counts_in_chamber(e, ci) {
-                continue;
+    }
+
+    /// Chamber balance from each contest's outcome (`outcomes[i]` for contest `i`).
+    pub(crate) fn balance(&self, outcomes: &[Outcome]) -> Balance {
+        let chamber = |plan: Option<&ChamberPlan>| {
+            let plan = plan?;
+            let mut parties: BTreeMap<String, PartySeats> = BTreeMap::new();
+            for (party, seats) in &plan.holdovers {
+                parties.entry(party.clone()).or_default().holdover += seats;
             }
-            let o = &outcomes[ci];
-            match (o.winners.first(), o.leader) {
-                (Some(&w), _) => parties.entry(party_of(ci, w)).or_default().won += 1,
-                (None, Some(l)) => {
-                    undecided += 1;
-                    parties.entry(party_of(ci, l)).or_default().leading += 1;
+            let mut undecided = 0;
+            for (ci, party) in &plan.contests {
+                let o = &outcomes[*ci];
+                match (o.winners.first(), o.leader) {
+                    (Some(&w), _) => parties.entry(party[w].clone()).or_default().won += 1,
+                    (None, Some(l)) => {
+                        undecided += 1;
+                        parties.entry(party[l].clone()).or_default().leading += 1;
+                    }
+                    (None, None) => undecided += 1,
                 }
-                (None, None) => undecided += 1,
             }
+            Some(ChamberBalance {
+                seats: plan.seats,
+                majority: plan.seats / 2 + 1,
+                parties,
+                undecided,
+            })
+        };
+        Balance {
+            senate: chamber(self.senate.as_ref()),
+            house: chamber(self.house.as_ref()),
+            governors: chamber(self.governors.as_ref()),
         }
-        Some(ChamberBalance {
-            seats: def.seats,
-            majority: def.seats / 2 + 1,
-            parties,
-            undecided,
-        })
-    };
-    Balance {
-        senate: chamber(Office::Senate, e.chambers.senate.as_ref()),
-        house: chamber(Office::House, e.chambers.house.as_ref()),
-        governors: chamber(Office::Governor, e.chambers.governors.as_ref()),
     }
 }
 

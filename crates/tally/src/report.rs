@@ -140,6 +140,10 @@ pub struct ContestResult {
     pub flags: Vec<BalanceFlag>,
     /// Each selection in detail.
     pub selections: Vec<SelectionResult>,
+    /// Totals per state, in a contest's detail (see [`crate::contest_detail`]); never in
+    /// the results document.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub states: Option<Vec<AreaResult>>,
     /// Totals per county, if asked for.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub counties: Option<Vec<AreaResult>>,
@@ -199,7 +203,7 @@ pub fn selection_name(e: &Election, c: &Contest, si: usize) -> String {
 }
 
 /// Unique display names of a contest's selections (a repeated name gets its id appended).
-fn names(e: &Election, c: &Contest) -> Vec<String> {
+pub(crate) fn names(e: &Election, c: &Contest) -> Vec<String> {
     let raw: Vec<String> = (0..c.selections.len())
         .map(|i| selection_name(e, c, i))
         .collect();
@@ -229,158 +233,215 @@ fn named(names: &[String], votes: &[u64]) -> NamedCounts {
     NamedCounts(names.iter().cloned().zip(votes.iter().copied()).collect())
 }
 
-/// Builds the results document.
-pub fn results(t: &Tabulator, opts: &ReportOptions) -> Results {
+/// The balance flag of unit `u` of contest `ci` (whose totals are `tot`).
+pub(crate) fn balance_flag(t: &Tabulator, ci: usize, u: usize, tot: &Totals) -> BalanceFlag {
+    let vote_for = t.election().contests[ci].vote_for;
+    BalanceFlag {
+        unit: t.index().units[u].id.clone(),
+        expected: tot.ballots.saturating_mul(u64::from(vote_for)),
+        counted: tot
+            .votes()
+            .saturating_add(tot.overvotes)
+            .saturating_add(tot.undervotes),
+    }
+}
+
+/// Which levels of detail a contest's result carries.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Levels {
+    pub(crate) states: bool,
+    pub(crate) counties: bool,
+    pub(crate) districts: bool,
+    pub(crate) precincts: bool,
+}
+
+impl From<&ReportOptions> for Levels {
+    fn from(o: &ReportOptions) -> Self {
+        Levels {
+            states: false,
+            counties: o.counties,
+            districts: o.districts,
+            precincts: o.precincts,
+        }
+    }
+}
+
+/// One contest's result, with what the national parts need from it.
+pub(crate) struct Built {
+    /// The contest's part of the document.
+    pub(crate) result: ContestResult,
+    /// Its outcome (chamber balance, Electoral College).
+    pub(crate) outcome: Outcome,
+    /// Its status (Electoral College).
+    pub(crate) status: Status,
+    /// For a statewide presidential contest in a district-method state: each district's
+    /// outcome, for the Electoral College.
+    pub(crate) districts: Vec<(String, Outcome)>,
+}
+
+/// Builds contest `ci`'s result from the tabulator's totals. `names` are its selections'
+/// names (see [`names`]) and `flags` its unbalanced units, in any order.
+pub(crate) fn build_contest(
+    t: &Tabulator,
+    ci: usize,
+    complete_all: bool,
+    levels: Levels,
+    names: &[String],
+    mut flags: Vec<BalanceFlag>,
+) -> Built {
     let e = t.election();
     let ix = t.index();
-    let mut contests = Vec::with_capacity(e.contests.len());
-    let mut outcomes = Vec::with_capacity(e.contests.len());
-    let mut statuses = Vec::with_capacity(e.contests.len());
-    let mut district_outcomes: Vec<Vec<(String, Outcome)>> = Vec::with_capacity(e.contests.len());
-    for (ci, c) in e.contests.iter().enumerate() {
-        let cc = &t.counts()[ci];
-        let cix = &ix.contests[ci];
-        let reported = cc.units_reported() as u64;
-        let expected = u64::from(cix.expected_units);
-        let complete = opts.complete || (expected > 0 && reported >= expected);
-        let status = if complete {
-            Status::Complete
-        } else if reported == 0 {
-            Status::NotReporting
-        } else {
-            Status::Partial
-        };
-        let votes = selection_votes(t, ci, &cc.total);
-        let recount = cix.state.and_then(|s| e.states[s].recount.as_ref());
-        let outcome = decide(c, &votes, complete, recount);
-        let names = names(e, c);
-        let total_votes: u64 = votes.iter().sum();
-        let selections = c
-            .selections
-            .iter()
-            .enumerate()
-            .map(|(si, s)| SelectionResult {
-                id: s.id.to_string(),
-                name: names[si].clone(),
-                party: s.lines.first().map(|p| p.to_string()),
-                votes: votes[si],
-                percent: percent(votes[si], total_votes),
-                lines: if s.lines.len() > 1 {
-                    cix.columns
-                        .iter()
-                        .zip(&cc.total.columns)
-                        .filter(|(col, _)| col.selection == si)
-                        .map(|(col, &n)| LineVotes {
-                            line: col.line.as_ref().map(|l| l.to_string()).unwrap_or_default(),
-                            votes: n,
-                        })
-                        .collect()
-                } else {
-                    Vec::new()
-                },
-            })
-            .collect();
-        let mut flags: Vec<BalanceFlag> = cc
-            .by_unit
-            .iter()
-            .filter(|(_, tot)| !tot.balances(c.vote_for))
-            .map(|(&u, tot)| BalanceFlag {
-                unit: ix.units[u].id.clone(),
-                expected: tot.ballots.saturating_mul(u64::from(c.vote_for)),
-                counted: tot
-                    .votes()
-                    .saturating_add(tot.overvotes)
-                    .saturating_add(tot.undervotes),
-            })
-            .collect();
-        flags.sort_by(|a, b| a.unit.cmp(&b.unit));
-        let area = |id: String, tot: &Totals| AreaResult {
-            totals: named(&names, &selection_votes(t, ci, tot)),
-            id,
-            ballots: tot.ballots,
-            overvotes: tot.overvotes,
-            undervotes: tot.undervotes,
-        };
-        let sorted = |mut v: Vec<AreaResult>| {
-            v.sort_by(|a, b| a.id.cmp(&b.id));
-            v
-        };
-        // District outcomes of statewide presidential contests in district-method states.
-        let mut douts = Vec::new();
-        if c.office == Office::President
-            && cix
-                .state
-                .is_some_and(|s| e.states[s].allocation == Allocation::District)
-        {
-            let state = cix.state.map(|s| &e.states[s].postal);
-            for (di, d) in e.districts.iter().enumerate() {
-                if Some(&d.state) != state || d.number == 0 {
-                    continue;
-                }
-                let tot = cc.by_district.get(&di).cloned().unwrap_or_else(|| Totals {
-                    columns: vec![0; cix.columns.len()],
-                    ..Totals::default()
-                });
-                douts.push((
-                    d.id.to_string(),
-                    decide(c, &selection_votes(t, ci, &tot), complete, None),
-                ));
+    let c = &e.contests[ci];
+    let cc = &t.counts()[ci];
+    let cix = &ix.contests[ci];
+    let reported = cc.units_reported() as u64;
+    let expected = u64::from(cix.expected_units);
+    let complete = complete_all || (expected > 0 && reported >= expected);
+    let status = if complete {
+        Status::Complete
+    } else if reported == 0 {
+        Status::NotReporting
+    } else {
+        Status::Partial
+    };
+    let votes = selection_votes(t, ci, &cc.total);
+    let recount = cix.state.and_then(|s| e.states[s].recount.as_ref());
+    let outcome = decide(c, &votes, complete, recount);
+    let total_votes: u64 = votes.iter().sum();
+    let selections = c
+        .selections
+        .iter()
+        .enumerate()
+        .map(|(si, s)| SelectionResult {
+            id: s.id.to_string(),
+            name: names[si].clone(),
+            party: s.lines.first().map(|p| p.to_string()),
+            votes: votes[si],
+            percent: percent(votes[si], total_votes),
+            lines: if s.lines.len() > 1 {
+                cix.columns
+                    .iter()
+                    .zip(&cc.total.columns)
+                    .filter(|(col, _)| col.selection == si)
+                    .map(|(col, &n)| LineVotes {
+                        line: col.line.as_ref().map(|l| l.to_string()).unwrap_or_default(),
+                        votes: n,
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            },
+        })
+        .collect();
+    flags.sort_by(|a, b| a.unit.cmp(&b.unit));
+    let area = |id: String, tot: &Totals| AreaResult {
+        totals: named(names, &selection_votes(t, ci, tot)),
+        id,
+        ballots: tot.ballots,
+        overvotes: tot.overvotes,
+        undervotes: tot.undervotes,
+    };
+    let sorted = |mut v: Vec<AreaResult>| {
+        v.sort_by(|a, b| a.id.cmp(&b.id));
+        v
+    };
+    // District outcomes of statewide presidential contests in district-method states.
+    let mut douts = Vec::new();
+    if c.office == Office::President
+        && cix
+            .state
+            .is_some_and(|s| e.states[s].allocation == Allocation::District)
+    {
+        let state = cix.state.map(|s| &e.states[s].postal);
+        for (di, d) in e.districts.iter().enumerate() {
+            if Some(&d.state) != state || d.number == 0 {
+                continue;
             }
+            let tot = cc.by_district.get(&di).cloned().unwrap_or_else(|| Totals {
+                columns: vec![0; cix.columns.len()],
+                ..Totals::default()
+            });
+            douts.push((
+                d.id.to_string(),
+                decide(c, &selection_votes(t, ci, &tot), complete, None),
+            ));
         }
-        let name_of = |i: Option<usize>| i.map(|i| names[i].clone());
-        contests.push(ContestResult {
-            id: c.id.to_string(),
-            name: c.name.clone(),
-            office: c.office,
-            state: c.state.as_ref().map(|s| s.to_string()),
-            district: c.district.as_ref().map(|d| d.to_string()),
-            totals: named(&names, &votes),
-            ballots: cc.total.ballots,
-            overvotes: cc.total.overvotes,
-            undervotes: cc.total.undervotes,
-            winners: outcome.winners.iter().map(|&i| names[i].clone()).collect(),
-            leader: name_of(outcome.leader),
-            status,
-            precincts_reported: reported,
-            precincts_expected: expected,
-            margin_votes: outcome.margin_votes,
-            margin_percent: outcome.margin_percent.clone(),
-            tie: outcome.tie,
-            runoff: outcome.runoff.iter().map(|&i| names[i].clone()).collect(),
-            recount: outcome.recount.clone(),
-            passed: outcome.passed,
-            needs_ranked_choice_rounds: outcome.needs_ranked_choice_rounds,
-            flags,
-            selections,
-            counties: opts.counties.then(|| {
-                sorted(
-                    cc.by_county
-                        .iter()
-                        .map(|(&k, v)| area(e.counties[k].fips.to_string(), v))
-                        .collect(),
-                )
-            }),
-            districts: opts.districts.then(|| {
-                sorted(
-                    cc.by_district
-                        .iter()
-                        .map(|(&k, v)| area(e.districts[k].id.to_string(), v))
-                        .collect(),
-                )
-            }),
-            precincts: opts.precincts.then(|| {
-                sorted(
-                    cc.by_unit
-                        .iter()
-                        .map(|(&k, v)| area(ix.units[k].id.clone(), v))
-                        .collect(),
-                )
-            }),
-        });
-        outcomes.push(outcome);
-        statuses.push(status);
-        district_outcomes.push(douts);
     }
+    let name_of = |i: Option<usize>| i.map(|i| names[i].clone());
+    let result = ContestResult {
+        id: c.id.to_string(),
+        name: c.name.clone(),
+        office: c.office,
+        state: c.state.as_ref().map(|s| s.to_string()),
+        district: c.district.as_ref().map(|d| d.to_string()),
+        totals: named(names, &votes),
+        ballots: cc.total.ballots,
+        overvotes: cc.total.overvotes,
+        undervotes: cc.total.undervotes,
+        winners: outcome.winners.iter().map(|&i| names[i].clone()).collect(),
+        leader: name_of(outcome.leader),
+        status,
+        precincts_reported: reported,
+        precincts_expected: expected,
+        margin_votes: outcome.margin_votes,
+        margin_percent: outcome.margin_percent.clone(),
+        tie: outcome.tie,
+        runoff: outcome.runoff.iter().map(|&i| names[i].clone()).collect(),
+        recount: outcome.recount.clone(),
+        passed: outcome.passed,
+        needs_ranked_choice_rounds: outcome.needs_ranked_choice_rounds,
+        flags,
+        selections,
+        states: levels.states.then(|| {
+            sorted(
+                cc.by_state
+                    .iter()
+                    .map(|(&k, v)| area(e.states[k].postal.to_string(), v))
+                    .collect(),
+            )
+        }),
+        counties: levels.counties.then(|| {
+            sorted(
+                cc.by_county
+                    .iter()
+                    .map(|(&k, v)| area(e.counties[k].fips.to_string(), v))
+                    .collect(),
+            )
+        }),
+        districts: levels.districts.then(|| {
+            sorted(
+                cc.by_district
+                    .iter()
+                    .map(|(&k, v)| area(e.districts[k].id.to_string(), v))
+                    .collect(),
+            )
+        }),
+        precincts: levels.precincts.then(|| {
+            sorted(
+                cc.by_unit
+                    .iter()
+                    .map(|(&k, v)| area(ix.units[k].id.clone(), v))
+                    .collect(),
+            )
+        }),
+    };
+    Built {
+        result,
+        outcome,
+        status,
+        districts: douts,
+    }
+}
+
+/// The Electoral College summary from every contest's outcome, status and district
+/// outcomes (indexed by contest), or `None` when the election has no presidential contest.
+pub(crate) fn president(
+    e: &Election,
+    outcomes: &[Outcome],
+    statuses: &[Status],
+    district_outcomes: &mut [Vec<(String, Outcome)>],
+    name: &dyn Fn(usize, usize) -> String,
+) -> Option<ElectoralSummary> {
     let presidential: Vec<PresidentialOutcome<'_>> = e
         .contests
         .iter()
@@ -393,15 +454,40 @@ pub fn results(t: &Tabulator, opts: &ReportOptions) -> Results {
             districts: std::mem::take(&mut district_outcomes[ci]),
         })
         .collect();
-    let president = (!presidential.is_empty()).then(|| {
-        let name = |ci: usize, si: usize| names(e, &e.contests[ci])[si].clone();
-        let college = electoral_college(e, &presidential, &name);
+    (!presidential.is_empty()).then(|| {
+        let college = electoral_college(e, &presidential, name);
         ElectoralSummary {
             electoral_votes: college.won.clone(),
             electoral_college_winner: college.winner.clone(),
             electoral_college: college,
         }
-    });
+    })
+}
+
+/// Builds the results document, recomputing every contest (the reference that
+/// [`crate::LiveResults`] must match byte for byte).
+pub fn results(t: &Tabulator, opts: &ReportOptions) -> Results {
+    let e = t.election();
+    let mut contests = Vec::with_capacity(e.contests.len());
+    let mut outcomes = Vec::with_capacity(e.contests.len());
+    let mut statuses = Vec::with_capacity(e.contests.len());
+    let mut district_outcomes: Vec<Vec<(String, Outcome)>> = Vec::with_capacity(e.contests.len());
+    for (ci, c) in e.contests.iter().enumerate() {
+        let names = names(e, c);
+        let flags = t.counts()[ci]
+            .by_unit
+            .iter()
+            .filter(|(_, tot)| !tot.balances(c.vote_for))
+            .map(|(&u, tot)| balance_flag(t, ci, u, tot))
+            .collect();
+        let b = build_contest(t, ci, opts.complete, opts.into(), &names, flags);
+        contests.push(b.result);
+        outcomes.push(b.outcome);
+        statuses.push(b.status);
+        district_outcomes.push(b.districts);
+    }
+    let name = |ci: usize, si: usize| names(e, &e.contests[ci])[si].clone();
+    let president = president(e, &outcomes, &statuses, &mut district_outcomes, &name);
     Results {
         election: e.election.id.to_string(),
         contests,
