@@ -1,0 +1,662 @@
+//! Replaying the log's entries (docs/submissions.md, "The log") the way the server does, but
+//! trusting nothing: the roster's authority signature (and a pinned authority key), every
+//! submission through the server's own pipeline ([`canvass_server::authenticate_countersigned`],
+//! [`Checker::authorize`], [`Checker::validate`]) against the roster *as it stood when the
+//! submission was logged*, key changes and certifications signed by the authority, snapshot
+//! entries at their own index, and certified states changed only with a countersignature.
+//!
+//! Results are tabulated the way the server replays the log (every logged submission that
+//! tabulates counts), so a bad entry is reported once, where it is, and not again in every
+//! later snapshot.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use canvass_model::Election;
+use canvass_server::entry::{self, EntryKind, SnapshotEntry};
+use canvass_server::pipeline::History as _;
+use canvass_server::{
+    Checker, FlagCode, MemoryHistory, Payload, PublicKey, Rejection, Roster, RosterState,
+    Submission, Verdict, authenticate_countersigned, canonical, note,
+};
+use canvass_tally::Tabulator;
+
+use crate::report::{Check, Counts, Finding};
+use crate::results::SnapshotWorkers;
+
+/// How to replay.
+#[derive(Debug, Clone, Default)]
+pub struct EngineOptions {
+    /// The election definition; by default the built-in election the roster names.
+    pub election: Option<Election>,
+    /// The authority key the roster must be signed with (pinned out of band).
+    pub authority: Option<PublicKey>,
+    /// Worker threads recomputing snapshot entries; 0 skips snapshot checks.
+    pub workers: usize,
+    /// Keep the results JSON at this snapshot's log index.
+    pub keep: Option<u64>,
+    /// Recompute only the snapshot entries from this log index on (the monitor's new ones).
+    pub snapshots_from: u64,
+}
+
+/// How one amendment moved a contest's margin.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct MarginShift {
+    /// The contest.
+    pub contest: String,
+    /// Leader minus runner-up before the amendment (the two leading selections before it).
+    pub before: i128,
+    /// The same two selections' difference after it.
+    pub after: i128,
+}
+
+impl MarginShift {
+    /// How far the margin moved, in votes.
+    pub fn moved(&self) -> u128 {
+        self.after.abs_diff(self.before)
+    }
+}
+
+/// Something noteworthy that is not in itself a discrepancy (the monitor alerts on some).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum Event {
+    /// A logged amendment.
+    Amendment {
+        /// Its log index.
+        log_index: u64,
+        /// The jurisdiction.
+        jurisdiction: String,
+        /// Its state.
+        state: String,
+        /// Whether the authority countersigned it.
+        countersigned: bool,
+        /// The log index of the state's certification, if it was certified before.
+        certified_at: Option<u64>,
+        /// Margin moves in the contests it reports.
+        shifts: Vec<MarginShift>,
+    },
+    /// An accepted submission with more ballots than registered voters.
+    BallotsAboveRegistered {
+        /// Its log index.
+        log_index: u64,
+        /// What was seen.
+        message: String,
+    },
+    /// A state was certified.
+    Certified {
+        /// Its log index.
+        log_index: u64,
+        /// The state.
+        state: String,
+    },
+}
+
+/// What a replay found.
+#[derive(Debug, Default)]
+pub struct EngineOutput {
+    /// Discrepancies, in log order.
+    pub findings: Vec<Finding>,
+    /// Things worth a look.
+    pub notes: Vec<String>,
+    /// Noteworthy events, in log order.
+    pub events: Vec<Event>,
+    /// What was checked.
+    pub counts: Counts,
+    /// The roster with every key change applied.
+    pub roster: Option<RosterState>,
+    /// The results JSON of the whole log.
+    pub final_json: Option<String>,
+    /// The results JSON at [`EngineOptions::keep`].
+    pub kept_json: Option<String>,
+    /// Log index and SHA-256 of every submission entry.
+    pub submissions: Vec<(u64, [u8; 32])>,
+    /// The last snapshot entry's log index.
+    pub last_snapshot: Option<u64>,
+}
+
+/// The log replayed one entry at a time.
+pub struct Engine {
+    opts: EngineOptions,
+    roster_bytes: Vec<u8>,
+    roster: Option<RosterState>,
+    /// Stop: the roster could not be read, so nothing after it can be checked.
+    dead: bool,
+    checker: Option<Checker>,
+    tab: Option<Tabulator>,
+    workers: Option<SnapshotWorkers>,
+    history: MemoryHistory,
+    first_seen: HashMap<[u8; 32], u64>,
+    certified: HashMap<String, u64>,
+    changed: HashMap<String, u64>,
+    snapshots: BTreeMap<u64, String>,
+    out: EngineOutput,
+}
+
+fn code_of(r: &Rejection) -> String {
+    serde_json::to_value(r.code)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+impl Engine {
+    /// A replay from entry 0.
+    pub fn new(opts: EngineOptions) -> Self {
+        Engine {
+            opts,
+            roster_bytes: Vec::new(),
+            roster: None,
+            dead: false,
+            checker: None,
+            tab: None,
+            workers: None,
+            history: MemoryHistory::default(),
+            first_seen: HashMap::new(),
+            certified: HashMap::new(),
+            changed: HashMap::new(),
+            snapshots: BTreeMap::new(),
+            out: EngineOutput::default(),
+        }
+    }
+
+    fn find(&mut self, f: Finding) {
+        self.out.findings.push(f);
+    }
+
+    /// Replays the entry at `index` (entries must come in order from 0).
+    pub fn entry(&mut self, index: u64, e: &[u8]) {
+        if self.dead {
+            return;
+        }
+        let Some(k) = entry::kind(e) else {
+            self.find(
+                Finding::new(Check::Entry, "not a canvass log entry (unknown type line)")
+                    .at(index)
+                    .code("unknown-entry"),
+            );
+            return;
+        };
+        if self.roster.is_none() {
+            self.roster_entry(index, k, e);
+            return;
+        }
+        match k {
+            EntryKind::Submission => self.submission(index, e),
+            EntryKind::Snapshot => self.snapshot(index, e),
+            EntryKind::KeyChange => self.key_change(index, e),
+            EntryKind::Certification => self.certification(index, e),
+            EntryKind::Roster | EntryKind::RosterPart => self.find(
+                Finding::new(
+                    Check::Roster,
+                    "a second roster: the roster is only logged first, keys change by signed key changes",
+                )
+                .at(index)
+                .code("second-roster"),
+            ),
+        }
+    }
+
+    fn roster_entry(&mut self, index: u64, k: EntryKind, e: &[u8]) {
+        let whole = match k {
+            EntryKind::Roster if index == 0 => e.to_vec(),
+            EntryKind::RosterPart => match entry::parse_roster_part(e) {
+                Ok((h, part)) if h.part == index + 1 && h.part <= h.parts => {
+                    self.roster_bytes.extend_from_slice(part);
+                    if h.part < h.parts {
+                        return;
+                    }
+                    if entry::sha256_hex(&self.roster_bytes) != h.roster_sha256 {
+                        return self
+                            .roster_failed(index, "the roster parts do not hash to roster_sha256");
+                    }
+                    std::mem::take(&mut self.roster_bytes)
+                }
+                Ok((h, _)) => {
+                    return self
+                        .roster_failed(index, &format!("roster part {} out of order", h.part));
+                }
+                Err(m) => return self.roster_failed(index, &m),
+            },
+            _ => return self.roster_failed(index, "the log does not start with the roster"),
+        };
+        let roster = match Roster::open(&whole, self.opts.authority.as_ref()) {
+            Ok(r) => r,
+            Err(err) => return self.roster_failed(index, &err.to_string()),
+        };
+        if self.opts.authority.is_none() {
+            self.out.notes.push(format!(
+                "the authority key {} was taken from the roster itself: pin it with --authority to check the roster against the authority's published key",
+                roster.authority
+            ));
+        }
+        let election = match self.opts.election.clone() {
+            Some(e) => e,
+            None => match canvass_server::io::load_election(roster.election.as_str()) {
+                Ok(e) => e,
+                Err(err) => {
+                    return self.roster_failed(
+                        index,
+                        &format!("{err}: pass the election definition with --election"),
+                    );
+                }
+            },
+        };
+        if election.election.id != roster.election {
+            return self.roster_failed(
+                index,
+                &format!(
+                    "the roster is for election {}, the definition is {}",
+                    roster.election, election.election.id
+                ),
+            );
+        }
+        match RosterState::new(roster) {
+            Ok(r) => self.roster = Some(r),
+            Err(err) => return self.roster_failed(index, &err.to_string()),
+        }
+        if self.opts.workers > 0 {
+            self.workers = Some(SnapshotWorkers::new(
+                &election,
+                self.opts.workers,
+                self.opts.keep,
+            ));
+        }
+        self.tab = Some(Tabulator::new(election.clone()));
+        self.checker = Some(Checker::new(election));
+    }
+
+    fn roster_failed(&mut self, index: u64, why: &str) {
+        self.dead = true;
+        self.find(
+            Finding::new(
+                Check::Roster,
+                format!("the roster cannot be opened, so nothing after it can be checked: {why}"),
+            )
+            .at(index)
+            .code("bad-roster"),
+        );
+    }
+
+    fn submission(&mut self, index: u64, e: &[u8]) {
+        self.out.counts.submissions += 1;
+        let sha = entry::sha256(e);
+        self.out.submissions.push((index, sha));
+        let (Some(roster), Some(checker)) = (self.roster.as_ref(), self.checker.as_ref()) else {
+            return;
+        };
+        let mut problems = Vec::new();
+        let mut countersigned = false;
+        match authenticate_countersigned(e, roster) {
+            Err(r) => problems.push(r),
+            Ok((a, c)) => {
+                countersigned = c;
+                if let Err(r) = checker.authorize(&a, roster) {
+                    problems.push(r);
+                }
+                match checker.validate(&a, &self.history) {
+                    Err(r) => problems.push(r),
+                    Ok(Verdict::AlreadyAccepted) => {}
+                    Ok(Verdict::Accept { flags }) => {
+                        for f in flags
+                            .iter()
+                            .filter(|f| f.code == FlagCode::BallotsAboveRegistered)
+                        {
+                            self.out.events.push(Event::BallotsAboveRegistered {
+                                log_index: index,
+                                message: f.message.clone(),
+                            });
+                            self.out
+                                .notes
+                                .push(format!("log entry {index}: {}", f.message));
+                        }
+                        self.history.record(
+                            a.submission.jurisdiction.as_str(),
+                            a.submission.sequence,
+                            a.digest,
+                        );
+                    }
+                }
+            }
+        }
+        for r in problems {
+            let code = code_of(&r);
+            let msg = if code == "revoked-key" {
+                format!(
+                    "signed by a key that was no longer valid when it was logged: {}",
+                    r.message
+                )
+            } else {
+                format!(
+                    "the server should have refused it ({}): {}",
+                    r.field, r.message
+                )
+            };
+            self.out
+                .findings
+                .push(Finding::new(Check::Submission, msg).at(index).code(code));
+        }
+        if let Some(&first) = self.first_seen.get(&sha) {
+            self.out.findings.push(
+                Finding::new(
+                    Check::Submission,
+                    format!("a replay: the very same document was logged at index {first}"),
+                )
+                .at(index)
+                .code("replay"),
+            );
+        } else {
+            self.first_seen.insert(sha, index);
+        }
+        self.tabulate(index, e, countersigned);
+    }
+
+    /// Counts a logged submission as the server's replay does (whatever its checks said).
+    fn tabulate(&mut self, index: u64, e: &[u8], countersigned: bool) {
+        let Some(roster) = self.roster.as_ref() else {
+            return;
+        };
+        let Ok(n) = note::parse(e) else { return };
+        let Ok(s) = serde_json::from_str::<Submission>(n.json) else {
+            return;
+        };
+        let Some((_, j)) = roster.jurisdiction(s.jurisdiction.as_str()) else {
+            return;
+        };
+        let state = j.state.to_string();
+        let certified_at = self.certified.get(&state).copied();
+        if certified_at.is_some() && !countersigned {
+            self.out.findings.push(
+                Finding::new(
+                    Check::Certification,
+                    format!(
+                        "state {state} was certified at log index {} and this change has no countersignature by the authority",
+                        certified_at.unwrap_or_default()
+                    ),
+                )
+                .at(index)
+                .code("certified"),
+            );
+        }
+        let Payload::PrecinctResults { results } = s.payload else {
+            self.changed.insert(state, index);
+            return;
+        };
+        let Some(tab) = self.tab.as_mut() else { return };
+        let before = s.amendment.as_ref().map(|_| margins(tab, &results));
+        for r in &results {
+            if let Err(err) = tab.apply(r) {
+                self.out.findings.push(
+                    Finding::new(
+                        Check::Submission,
+                        format!("precinct {} does not tabulate: {err}", r.precinct),
+                    )
+                    .at(index)
+                    .code("does-not-tabulate"),
+                );
+            }
+        }
+        if let Some(before) = before {
+            let shifts = before
+                .into_iter()
+                .map(|(contest, (a, b, m))| MarginShift {
+                    after: diff_of(tab, &contest, a, b),
+                    contest,
+                    before: m,
+                })
+                .collect();
+            self.out.events.push(Event::Amendment {
+                log_index: index,
+                jurisdiction: s.jurisdiction.to_string(),
+                state: state.clone(),
+                countersigned,
+                certified_at,
+                shifts,
+            });
+        }
+        self.changed.insert(state, index);
+        if let Some(w) = self.workers.as_mut() {
+            w.apply(&Arc::new(results));
+        }
+    }
+
+    fn snapshot(&mut self, index: u64, e: &[u8]) {
+        self.out.counts.snapshots += 1;
+        let s = match SnapshotEntry::parse(e) {
+            Ok(s) => s,
+            Err(m) => {
+                return self.find(
+                    Finding::new(Check::Snapshot, format!("malformed snapshot entry: {m}"))
+                        .at(index)
+                        .code("malformed-snapshot"),
+                );
+            }
+        };
+        if s.after != index {
+            self.find(
+                Finding::new(
+                    Check::Snapshot,
+                    "the snapshot's `after` is not its own log index: entries were removed, inserted or reordered",
+                )
+                .at(index)
+                .values(s.after.to_string(), index.to_string())
+                .code("snapshot-position"),
+            );
+        }
+        let election = self.roster.as_ref().map(|r| r.roster().election.clone());
+        if election.as_ref() != Some(&s.election) {
+            self.find(
+                Finding::new(Check::Snapshot, "snapshot of another election")
+                    .at(index)
+                    .values(
+                        s.election.to_string(),
+                        election.map(|e| e.to_string()).unwrap_or_default(),
+                    ),
+            );
+        }
+        let sha = parse_hex(&s.results_sha256);
+        match (sha, self.workers.as_mut()) {
+            (None, _) => self.find(
+                Finding::new(Check::Snapshot, "results_sha256 is not 64 hex digits").at(index),
+            ),
+            (Some(sha), Some(w))
+                if index >= self.opts.snapshots_from || self.opts.keep == Some(index) =>
+            {
+                w.snapshot(index, sha);
+            }
+            (Some(_), _) => {}
+        }
+        self.snapshots.insert(index, s.results_sha256);
+        self.out.last_snapshot = Some(index);
+    }
+
+    fn key_change(&mut self, index: u64, e: &[u8]) {
+        self.out.counts.key_changes += 1;
+        let Some(roster) = self.roster.as_mut() else {
+            return;
+        };
+        if let Err(err) = roster.apply_signed(e) {
+            self.out.findings.push(
+                Finding::new(
+                    Check::KeyChange,
+                    format!(
+                        "a roster change the authority did not sign, or that cannot apply: {err}"
+                    ),
+                )
+                .at(index)
+                .code("bad-key-change"),
+            );
+        }
+    }
+
+    fn certification(&mut self, index: u64, e: &[u8]) {
+        self.out.counts.certifications += 1;
+        let Some(roster) = self.roster.as_ref() else {
+            return;
+        };
+        let c = match open_authority_doc::<entry::Certification>(
+            e,
+            entry::CERTIFICATION_TYPE,
+            roster.authority(),
+        ) {
+            Ok(c) => c,
+            Err(m) => {
+                return self.find(
+                    Finding::new(Check::Certification, m)
+                        .at(index)
+                        .code("bad-certification"),
+                );
+            }
+        };
+        let mut problems = Vec::new();
+        if c.election != roster.roster().election {
+            problems.push(format!("it is for election {}", c.election));
+        }
+        if !roster
+            .roster()
+            .jurisdictions
+            .iter()
+            .any(|j| j.state == c.state)
+        {
+            problems.push(format!(
+                "state {} has no jurisdiction in the roster",
+                c.state
+            ));
+        }
+        if self.snapshots.get(&c.after) != Some(&c.results_sha256) {
+            problems.push(format!(
+                "it names no logged snapshot: there is no snapshot at log index {} with SHA-256 {}",
+                c.after, c.results_sha256
+            ));
+        }
+        if let Some(&last) = self
+            .changed
+            .get(c.state.as_str())
+            .filter(|&&l| l >= c.after)
+        {
+            problems.push(format!(
+                "state {} changed at log index {last}, after the snapshot certified",
+                c.state
+            ));
+        }
+        for p in problems {
+            self.out.findings.push(
+                Finding::new(Check::Certification, p)
+                    .at(index)
+                    .code("bad-certification"),
+            );
+        }
+        self.certified.insert(c.state.to_string(), index);
+        self.out.events.push(Event::Certified {
+            log_index: index,
+            state: c.state.to_string(),
+        });
+    }
+
+    /// Ends the replay: waits for the snapshot workers and computes the whole log's results.
+    pub fn finish(mut self) -> EngineOutput {
+        if let Some(w) = self.workers.take() {
+            let (f, n, kept) = w.finish();
+            self.out.findings.extend(f);
+            self.out.findings.sort_by_key(|f| f.log_index);
+            self.out.counts.snapshots = n;
+            self.out.kept_json = kept;
+        }
+        self.out.final_json = self.tab.as_ref().map(crate::results::results_json);
+        self.out.roster = self.roster;
+        self.out
+    }
+
+    /// Whether a submission of this state logged now would need a countersignature.
+    pub fn certified(&self, state: &str) -> Option<u64> {
+        self.certified.get(state).copied()
+    }
+
+    /// The highest accepted sequence of a jurisdiction so far.
+    pub fn last_sequence(&self, jurisdiction: &str) -> Option<u64> {
+        self.history.last_sequence(jurisdiction)
+    }
+}
+
+/// Opens a canonical document of type `kind` signed by `key` (among its signature lines).
+fn open_authority_doc<T>(doc: &[u8], kind: &str, key: &PublicKey) -> Result<T, String>
+where
+    T: serde::Serialize + serde::de::DeserializeOwned,
+{
+    let n = note::parse(doc)?;
+    if n.kind != kind {
+        return Err(format!("type line is {:?}, expected {kind:?}", n.kind));
+    }
+    let t = canonical::decode::<T>(n.json).map_err(|e| e.to_string())?;
+    let signed = n.signatures.iter().any(|s| {
+        s.name == key.name() && s.id == key.id() && key.verify(n.body.as_bytes(), &s.signature)
+    });
+    if !signed {
+        return Err(format!(
+            "not signed by the authority key {}+{:08x}",
+            key.name(),
+            key.id()
+        ));
+    }
+    Ok(t)
+}
+
+/// Per contest the reports touch: the two leading selections and their difference.
+fn margins(
+    tab: &Tabulator,
+    reports: &[canvass_model::PrecinctResult],
+) -> BTreeMap<String, (usize, usize, i128)> {
+    let mut out = BTreeMap::new();
+    for r in reports {
+        for c in &r.contests {
+            let id = c.contest.to_string();
+            if out.contains_key(&id) {
+                continue;
+            }
+            let Some(v) = selection_votes(tab, &id) else {
+                continue;
+            };
+            let mut order: Vec<usize> = (0..v.len()).collect();
+            order.sort_by(|&a, &b| v[b].cmp(&v[a]).then(a.cmp(&b)));
+            let (a, b) = (
+                order.first().copied().unwrap_or(0),
+                order.get(1).copied().unwrap_or(0),
+            );
+            let m = i128::from(v.get(a).copied().unwrap_or(0))
+                - i128::from(v.get(b).copied().unwrap_or(0));
+            out.insert(id, (a, b, m));
+        }
+    }
+    out
+}
+
+fn diff_of(tab: &Tabulator, contest: &str, a: usize, b: usize) -> i128 {
+    let v = selection_votes(tab, contest).unwrap_or_default();
+    i128::from(v.get(a).copied().unwrap_or(0)) - i128::from(v.get(b).copied().unwrap_or(0))
+}
+
+/// Votes per selection of a contest (fusion lines summed).
+fn selection_votes(tab: &Tabulator, contest: &str) -> Option<Vec<u64>> {
+    let &ci = tab.index().contest_of.get(contest)?;
+    let cix = &tab.index().contests[ci];
+    let n = tab.election().contests.get(ci)?.selections.len();
+    let mut v = vec![0u64; n];
+    for (col, votes) in cix.columns.iter().zip(&tab.counts()[ci].total.columns) {
+        if let Some(s) = v.get_mut(col.selection) {
+            *s += votes;
+        }
+    }
+    Some(v)
+}
+
+/// A 64-hex-digit SHA-256.
+pub fn parse_hex(s: &str) -> Option<[u8; 32]> {
+    if s.len() != 64 {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (i, b) in out.iter_mut().enumerate() {
+        *b = u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(out)
+}

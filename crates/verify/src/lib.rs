@@ -1,0 +1,28 @@
+//! Independent verification and monitoring of a canvass election (issue 8): everything the
+//! server publishes, recomputed from the public transparency log alone.
+//!
+//! - [`source`]: where the published resources come from (a server's URL, a static export, a
+//!   data directory), behind the [`Source`] trait.
+//! - [`tree`]: the checkpoint (log key, witness policy) and every tile and entry bundle,
+//!   recomputed up to the root.
+//! - [`engine`]: the log's entries replayed with the server's own pipeline, trusting nothing.
+//! - [`results`]: snapshot entries and published results recomputed and compared.
+//! - [`verify()`]: all of it, as one [`Report`] of [`Finding`]s.
+//! - [`monitor`]: polling, state kept between polls, structured alerts.
+//! - [`policy`]: the witness policy file.
+#![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
+
+pub mod engine;
+pub mod error;
+pub mod monitor;
+pub mod policy;
+pub mod report;
+pub mod results;
+pub mod source;
+pub mod tree;
+pub mod verify;
+
+pub use error::SourceError;
+pub use report::{Check, Counts, Finding, Report};
+pub use source::{DataDir, ExportDir, HttpSource, Source, Stored};
+pub use verify::{Progress, VerifyOptions, consistency, verify};

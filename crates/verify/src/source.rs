@@ -1,0 +1,309 @@
+//! Where a verifier reads an election from: the server's public URL paths, fetched over HTTP
+//! ([`HttpSource`]), read from a static export ([`ExportDir`], the layout `canvass
+//! export-site DIR` writes) or from a server's data directory ([`DataDir`]).
+//!
+//! ```text
+//! path               HTTP                      export DIR              data DIR
+//! log/checkpoint     GET <url>/log/checkpoint  DIR/log/checkpoint      DIR/log/checkpoint
+//! log/vkey           GET <url>/log/vkey        DIR/log/vkey            DIR/log/vkey
+//! log/tile/...       GET <url>/log/tile/...    DIR/log/tile/...        DIR/log/tile/...
+//! api/results        GET <url>/api/results     DIR/api/results.json    (not published)
+//! ```
+//!
+//! Besides paths, a source may hold the server's *index* of logged submissions (the
+//! SQLite store, or `GET /api/submissions/{i}`), which must agree with the log byte for byte.
+
+use std::cell::RefCell;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use canvass_store::Store as _;
+use canvass_store::sqlite::SqliteStore;
+use canvass_store::tlog::{LogSource, StoreError};
+
+use crate::error::SourceError;
+
+/// Largest resource fetched over HTTP: a bundle of 256 entries of 65,535 bytes, with framing.
+const MAX_FETCH: u64 = 17 << 20;
+
+/// What a source's index says about one logged submission.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stored {
+    /// This source has no index (a static export).
+    Unavailable,
+    /// The index has no submission at this log index.
+    Missing,
+    /// The document the index holds.
+    Document(Vec<u8>),
+}
+
+/// The published resources of one election, by the server's URL path.
+pub trait Source {
+    /// Reads `path` (e.g. `log/checkpoint`, `api/results`); `Ok(None)` if it does not exist.
+    ///
+    /// # Errors
+    /// I/O or transport errors.
+    fn fetch(&self, path: &str) -> Result<Option<Vec<u8>>, SourceError>;
+
+    /// Where `path` lives (a file or a URL), for messages.
+    fn locate(&self, path: &str) -> String;
+
+    /// The log index of the results snapshot that `api/results` is, when the source says
+    /// (the server's `X-Canvass-Log-Index` header). Call after fetching `api/results`.
+    fn results_log_index(&self) -> Option<u64> {
+        None
+    }
+
+    /// The submission this source's index (store) holds at `log_index`.
+    ///
+    /// # Errors
+    /// I/O, transport or database errors.
+    fn stored(&self, log_index: u64) -> Result<Stored, SourceError> {
+        let _ = log_index;
+        Ok(Stored::Unavailable)
+    }
+
+    /// Security events (refused documents) with id above `after`, as the JSON array of
+    /// `GET /api/security-events`; `None` if the source has none.
+    ///
+    /// # Errors
+    /// I/O or transport errors.
+    fn security_events(&self, after: u64) -> Result<Option<serde_json::Value>, SourceError> {
+        let _ = after;
+        Ok(None)
+    }
+}
+
+/// A running server, by its base URL (`http://127.0.0.1:8080`).
+pub struct HttpSource {
+    base: String,
+    agent: ureq::Agent,
+    results_index: RefCell<Option<u64>>,
+}
+
+impl HttpSource {
+    /// A source for the server at `base` (no trailing slash needed).
+    pub fn new(base: &str) -> Self {
+        let agent = ureq::Agent::config_builder()
+            .timeout_global(Some(Duration::from_secs(60)))
+            .http_status_as_error(false)
+            .build()
+            .new_agent();
+        HttpSource {
+            base: base.trim_end_matches('/').to_owned(),
+            agent,
+            results_index: RefCell::new(None),
+        }
+    }
+
+    fn get(&self, path: &str) -> Result<Option<(Vec<u8>, ureq::http::HeaderMap)>, SourceError> {
+        let url = format!("{}/{path}", self.base);
+        let failed = |reason: String| SourceError::Fetch {
+            location: url.clone(),
+            reason,
+        };
+        let mut resp = self
+            .agent
+            .get(&url)
+            .call()
+            .map_err(|e| failed(e.to_string()))?;
+        match resp.status().as_u16() {
+            200 => {}
+            404 => return Ok(None),
+            s => return Err(failed(format!("HTTP status {s}"))),
+        }
+        let headers = resp.headers().clone();
+        let body = resp
+            .body_mut()
+            .with_config()
+            .limit(MAX_FETCH)
+            .read_to_vec()
+            .map_err(|e| failed(e.to_string()))?;
+        Ok(Some((body, headers)))
+    }
+}
+
+impl Source for HttpSource {
+    fn fetch(&self, path: &str) -> Result<Option<Vec<u8>>, SourceError> {
+        let got = self.get(path)?;
+        if path == "api/results" {
+            *self.results_index.borrow_mut() = got.as_ref().and_then(|(_, h)| {
+                h.get("x-canvass-log-index")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.parse().ok())
+            });
+        }
+        Ok(got.map(|(b, _)| b))
+    }
+
+    fn locate(&self, path: &str) -> String {
+        format!("{}/{path}", self.base)
+    }
+
+    fn results_log_index(&self) -> Option<u64> {
+        *self.results_index.borrow()
+    }
+
+    fn stored(&self, log_index: u64) -> Result<Stored, SourceError> {
+        let path = format!("api/submissions/{log_index}");
+        let Some((body, _)) = self.get(&path)? else {
+            return Ok(Stored::Missing);
+        };
+        let v: serde_json::Value =
+            serde_json::from_slice(&body).map_err(|e| SourceError::Malformed {
+                location: self.locate(&path),
+                reason: e.to_string(),
+            })?;
+        let doc = v["document"]
+            .as_str()
+            .ok_or_else(|| SourceError::Malformed {
+                location: self.locate(&path),
+                reason: "no document field".into(),
+            })?;
+        Ok(Stored::Document(doc.as_bytes().to_vec()))
+    }
+
+    fn security_events(&self, after: u64) -> Result<Option<serde_json::Value>, SourceError> {
+        let path = format!("api/security-events?after={after}&limit=1000");
+        let Some((body, _)) = self.get(&path)? else {
+            return Ok(None);
+        };
+        serde_json::from_slice(&body)
+            .map(Some)
+            .map_err(|e| SourceError::Malformed {
+                location: self.locate(&path),
+                reason: e.to_string(),
+            })
+    }
+}
+
+/// A static export: `DIR/log/...` and `DIR/api/results.json`.
+#[derive(Debug, Clone)]
+pub struct ExportDir {
+    dir: PathBuf,
+}
+
+impl ExportDir {
+    /// The export in `dir`.
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        ExportDir { dir: dir.into() }
+    }
+
+    fn file(&self, path: &str) -> PathBuf {
+        match path {
+            "api/results" => self.dir.join("api/results.json"),
+            p => self.dir.join(p),
+        }
+    }
+}
+
+fn read_optional(path: &Path) -> Result<Option<Vec<u8>>, SourceError> {
+    match std::fs::read(path) {
+        Ok(b) => Ok(Some(b)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(SourceError::Fetch {
+            location: path.display().to_string(),
+            reason: e.to_string(),
+        }),
+    }
+}
+
+impl Source for ExportDir {
+    fn fetch(&self, path: &str) -> Result<Option<Vec<u8>>, SourceError> {
+        read_optional(&self.file(path))
+    }
+
+    fn locate(&self, path: &str) -> String {
+        self.file(path).display().to_string()
+    }
+}
+
+/// A server's data directory: the log under `DIR/log`, the store `DIR/canvass.db`. Results
+/// are not published there (the server recomputes them on open).
+pub struct DataDir {
+    dir: PathBuf,
+    store: RefCell<Option<SqliteStore>>,
+}
+
+impl DataDir {
+    /// The data directory `dir`.
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        DataDir {
+            dir: dir.into(),
+            store: RefCell::new(None),
+        }
+    }
+
+    /// Whether `dir` looks like a data directory (it has `canvass.db`).
+    pub fn is_data_dir(dir: &Path) -> bool {
+        dir.join("canvass.db").is_file()
+    }
+}
+
+impl Source for DataDir {
+    fn fetch(&self, path: &str) -> Result<Option<Vec<u8>>, SourceError> {
+        if path.starts_with("log/") {
+            read_optional(&self.dir.join(path))
+        } else {
+            Ok(None)
+        }
+    }
+
+    fn locate(&self, path: &str) -> String {
+        self.dir.join(path).display().to_string()
+    }
+
+    fn stored(&self, log_index: u64) -> Result<Stored, SourceError> {
+        let db = self.dir.join("canvass.db");
+        let mut slot = self.store.borrow_mut();
+        if slot.is_none() {
+            *slot = Some(SqliteStore::open(&db).map_err(|e| SourceError::Fetch {
+                location: db.display().to_string(),
+                reason: e.to_string(),
+            })?);
+        }
+        let Some(store) = slot.as_ref() else {
+            return Ok(Stored::Unavailable);
+        };
+        match store.submission_at(log_index) {
+            Ok(Some(r)) => Ok(Stored::Document(r.document)),
+            Ok(None) => Ok(Stored::Missing),
+            Err(e) => Err(SourceError::Fetch {
+                location: db.display().to_string(),
+                reason: e.to_string(),
+            }),
+        }
+    }
+}
+
+/// The log part of a [`Source`] as a `canvass-store` [`LogSource`] (paths under `log/`), so
+/// the store's tile readers and proofs work on any source.
+pub struct LogPart<'a>(pub &'a dyn Source);
+
+impl LogSource for LogPart<'_> {
+    fn fetch(&self, path: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.0
+            .fetch(&format!("log/{path}"))
+            .map_err(|e| StoreError::Io {
+                op: "fetching",
+                path: PathBuf::from(self.0.locate(&format!("log/{path}"))),
+                source: std::io::Error::other(e.to_string()),
+            })
+    }
+
+    fn locate(&self, path: &str) -> PathBuf {
+        PathBuf::from(self.0.locate(&format!("log/{path}")))
+    }
+}
+
+/// The source for a command-line argument: an `http://` or `https://` URL, a data directory
+/// (it has `canvass.db`), or a static export directory.
+pub fn open(arg: &str) -> Box<dyn Source> {
+    if arg.starts_with("http://") || arg.starts_with("https://") {
+        Box::new(HttpSource::new(arg))
+    } else if DataDir::is_data_dir(Path::new(arg)) {
+        Box::new(DataDir::new(arg))
+    } else {
+        Box::new(ExportDir::new(arg))
+    }
+}
