@@ -24,6 +24,7 @@ mod events;
 mod limit;
 pub mod openapi;
 mod read;
+pub mod site;
 mod snapshot;
 mod write;
 
@@ -233,6 +234,7 @@ pub fn router_with(app: Arc<App>, config: &ServerConfig) -> Router {
             )
         })
         .with_state(shared.clone())
+        .merge(site::router(shared.app.clone()))
         .merge(crate::logroutes::router(log_dir))
         .layer(axum::middleware::from_fn_with_state(shared, limit::per_ip))
         .layer(axum::middleware::from_fn(method_not_allowed))
