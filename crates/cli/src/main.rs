@@ -65,6 +65,8 @@ enum Command {
     Keys(cmd::keys::KeysArgs),
     /// Inspect, prove and audit the transparency log (C2SP checkpoints and tiles).
     Log(cmd::log::LogArgs),
+    /// Watch a canvass server and alert (JSON lines) on forks, rollbacks, tampering and attacks.
+    Monitor(cmd::monitor::MonitorArgs),
     /// Run a transparency log witness (C2SP tlog-witness) or make its key.
     Witness(cmd::witness::WitnessArgs),
     /// Tabulate a ranked-choice contest from an RCTab config; write RCTab's detailed report.
@@ -79,6 +81,8 @@ enum Command {
     Submit(cmd::submit::SubmitArgs),
     /// Tabulate precinct results or cast vote records offline.
     Tally(cmd::tally::TallyArgs),
+    /// Recompute everything a canvass server published from its public log, and check it.
+    Verify(cmd::verify::VerifyArgs),
 }
 
 fn main() -> ExitCode {
@@ -92,6 +96,7 @@ fn main() -> ExitCode {
         Command::Import(args) => cmd::import::run(args),
         Command::Keys(args) => cmd::keys::run(args),
         Command::Log(args) => cmd::log::run(args),
+        Command::Monitor(args) => cmd::monitor::run(args),
         Command::Witness(args) => cmd::witness::run(args),
         Command::Rcv(args) => cmd::rcv::run(args),
         Command::Serve(args) => cmd::serve::run(args),
@@ -99,5 +104,6 @@ fn main() -> ExitCode {
         Command::Submission(args) => cmd::submission::run(args),
         Command::Submit(args) => cmd::submit::run(args),
         Command::Tally(args) => cmd::tally::run(args),
+        Command::Verify(args) => cmd::verify::run(args),
     }
 }

@@ -51,14 +51,17 @@ pub fn read_checkpoint(
     let (checkpoint, signed) = match verifier.open_checkpoint(&bytes) {
         Ok(cp) => (cp, true),
         Err(e) => {
-            findings.push(Finding::new(
-                Check::Checkpoint,
-                format!(
-                    "the checkpoint is not signed by the log key {}+{:08x}: {e}",
-                    verifier.name(),
-                    verifier.id()
-                ),
-            ));
+            findings.push(
+                Finding::new(
+                    Check::Checkpoint,
+                    format!(
+                        "the checkpoint is not signed by the log key {}+{:08x}: {e}",
+                        verifier.name(),
+                        verifier.id()
+                    ),
+                )
+                .code("checkpoint-unsigned"),
+            );
             let text = note.split("\n\n").next().unwrap_or_default();
             let cp =
                 Checkpoint::parse(&format!("{text}\n")).map_err(|e| SourceError::Malformed {
@@ -72,7 +75,9 @@ pub fn read_checkpoint(
     if let Some(p) = policy {
         match p.check(&bytes) {
             Ok(w) => witnesses = w,
-            Err(e) => findings.push(Finding::new(Check::Witness, e.to_string())),
+            Err(e) => {
+                findings.push(Finding::new(Check::Witness, e.to_string()).code("witness-policy"));
+            }
         }
     }
     Ok(Published {
@@ -121,7 +126,8 @@ pub fn walk(
                         src.locate(&path)
                     ),
                 )
-                .at(n * TILE_WIDTH),
+                .at(n * TILE_WIDTH)
+                .code("bundle-missing"),
             );
             return Ok((None, files));
         };
@@ -137,7 +143,8 @@ pub fn walk(
                         ),
                     )
                     .at(n * TILE_WIDTH)
-                    .values(e.len().to_string(), width.to_string()),
+                    .values(e.len().to_string(), width.to_string())
+                    .code("bundle-malformed"),
                 );
                 return Ok((None, files));
             }
@@ -147,7 +154,8 @@ pub fn walk(
                         Check::Tiles,
                         format!("entry bundle {} is malformed: {e}", src.locate(&path)),
                     )
-                    .at(n * TILE_WIDTH),
+                    .at(n * TILE_WIDTH)
+                    .code("bundle-malformed"),
                 );
                 return Ok((None, files));
             }
@@ -224,7 +232,8 @@ fn compare_tile(
                     src.locate(&path)
                 ),
             )
-            .at(first(0)),
+            .at(first(0))
+            .code("tile-missing"),
         );
         return Ok(false);
     };
@@ -238,7 +247,8 @@ fn compare_tile(
                 ),
             )
             .at(first(i))
-            .values(have[i].to_hex(), want[i].to_hex()),
+            .values(have[i].to_hex(), want[i].to_hex())
+            .code("tile-differs"),
         );
         return Ok(false);
     }

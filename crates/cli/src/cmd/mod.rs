@@ -9,12 +9,14 @@ pub mod import;
 pub mod inputs;
 pub mod keys;
 pub mod log;
+pub mod monitor;
 pub mod rcv;
 pub mod serve;
 pub mod simulate;
 pub mod submission;
 pub mod submit;
 pub mod tally;
+pub mod verify;
 pub mod witness;
 
 use std::process::ExitCode;
