@@ -59,6 +59,8 @@ enum Command {
     Demo(cmd::demo::DemoArgs),
     /// List, show, export and check election definitions.
     Election(cmd::election::ElectionArgs),
+    /// Write a static copy of the results website and its data (for any web server or CDN).
+    ExportSite(cmd::export_site::ExportSiteArgs),
     /// Turn a vendor export into the canonical precinct results a jurisdiction signs.
     Import(cmd::import::ImportArgs),
     /// Create election keys: the authority, the log and every reporting jurisdiction.
@@ -93,6 +95,7 @@ fn main() -> ExitCode {
         Command::Convert(args) => cmd::convert::run(args),
         Command::Demo(args) => cmd::demo::run(args),
         Command::Election(args) => cmd::election::run(args),
+        Command::ExportSite(args) => cmd::export_site::run(args),
         Command::Import(args) => cmd::import::run(args),
         Command::Keys(args) => cmd::keys::run(args),
         Command::Log(args) => cmd::log::run(args),

@@ -5,6 +5,7 @@ pub mod certify;
 pub mod convert;
 pub mod demo;
 pub mod election;
+pub mod export_site;
 pub mod import;
 pub mod inputs;
 pub mod keys;
