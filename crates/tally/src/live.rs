@@ -19,7 +19,7 @@ use crate::error::TallyError;
 use crate::national::BalancePlan;
 use crate::outcome::{Outcome, Status};
 use crate::report::{
-    BalanceFlag, ContestResult, Levels, ReportOptions, balance_flag, build_contest, names,
+    BalanceFlag, ContestResult, Levels, ReportOptions, Results, balance_flag, build_contest, names,
     president,
 };
 
@@ -35,6 +35,8 @@ pub struct LiveResults {
     seen: Vec<Option<u64>>,
     /// Per contest: `serde_json::to_string` of its `ContestResult`.
     json: Vec<String>,
+    /// Per contest: its `ContestResult` (for [`LiveResults::results`]).
+    contests: Vec<Option<ContestResult>>,
     /// Per contest: its outcome, status and district outcomes (for the national parts).
     outcomes: Vec<Outcome>,
     statuses: Vec<Status>,
@@ -58,6 +60,7 @@ impl LiveResults {
             plan: BalancePlan::new(e),
             seen: vec![None; n],
             json: vec![String::new(); n],
+            contests: vec![None; n],
             outcomes: Vec::with_capacity(n),
             statuses: vec![Status::NotReporting; n],
             districts: vec![Vec::new(); n],
@@ -108,6 +111,7 @@ impl LiveResults {
                 flags(&self.tab, ci),
             );
             self.json[ci] = to_json(&b.result);
+            self.contests[ci] = Some(b.result);
             if ci < self.outcomes.len() {
                 self.outcomes[ci] = b.outcome;
             } else {
@@ -166,6 +170,22 @@ impl LiveResults {
         out.push_str(&balance);
         out.push('}');
         out
+    }
+
+    /// The typed results document: equal to `results(self.tabulator(), self.options())`,
+    /// with only the changed contests rebuilt (the others are cloned).
+    pub fn results(&mut self) -> Results {
+        self.refresh();
+        let e = self.tab.election();
+        let names = &self.names;
+        let name = |ci: usize, si: usize| names[ci][si].clone();
+        let mut districts = self.districts.clone();
+        Results {
+            election: e.election.id.to_string(),
+            contests: self.contests.iter().flatten().cloned().collect(),
+            president: president(e, &self.outcomes, &self.statuses, &mut districts, &name),
+            balance: self.plan.balance(&self.outcomes),
+        }
     }
 
     /// One contest at every level, by id (see [`contest_detail`]); `None` for an unknown id.

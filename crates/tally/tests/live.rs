@@ -131,6 +131,7 @@ proptest! {
             }
         }
         prop_assert_eq!(live.json(), reference(live.tabulator(), &opts));
+        prop_assert_eq!(live.results(), results(live.tabulator(), &opts));
         // Asking twice with nothing new rebuilds nothing and gives the same bytes.
         prop_assert_eq!(live.refresh(), 0);
         prop_assert_eq!(live.json(), reference(live.tabulator(), &opts));
