@@ -109,6 +109,18 @@ pub struct Snapshot {
     pub results: Arc<canvass_tally::Results>,
 }
 
+/// One contest at every level (state, county, congressional district, reporting unit) as
+/// of one published results snapshot (`canvass_tally::contest_detail`).
+#[derive(Debug, Clone)]
+pub struct ContestReport {
+    /// The contest, with `states`, `counties`, `districts` and `precincts`.
+    pub contest: canvass_tally::ContestResult,
+    /// The snapshot entry whose results these are (`None` before the first).
+    pub log_index: Option<u64>,
+    /// The log size after that entry (0 before the first).
+    pub tree_size: u64,
+}
+
 /// Something that happened, for live updates (`GET /api/events`).
 #[derive(Clone, Debug, Serialize)]
 #[serde(tag = "type", rename_all = "kebab-case")]
@@ -163,6 +175,9 @@ pub(crate) struct Shared {
     pub(crate) log: Log,
     pub(crate) store: Mutex<SqliteStore>,
     pub(crate) snapshot: RwLock<Arc<Snapshot>>,
+    /// The published snapshot's tree size, signalled by `published_cv` when it grows.
+    pub(crate) published: Mutex<u64>,
+    pub(crate) published_cv: Condvar,
     /// The latest published checkpoint, and the size the checkpointer should reach.
     pub(crate) checkpoint: Mutex<Cp>,
     /// Signalled when a checkpoint is wanted or published.
@@ -187,6 +202,8 @@ pub(crate) struct Cp {
 /// The running server state.
 pub struct App {
     shared: Arc<Shared>,
+    /// Contest reports of the snapshot of this tree size.
+    contests: Mutex<(u64, std::collections::HashMap<String, Arc<ContestReport>>)>,
     tx: Option<mpsc::SyncSender<Job>>,
     worker: Option<JoinHandle<()>>,
 }
@@ -237,12 +254,15 @@ impl App {
     pub fn open(data: &Path, election: Election) -> Result<App, AppError> {
         let opened = crate::replay::open(data, election)?;
         let (events, _) = broadcast::channel(1024);
+        let published = opened.snapshot.tree_size;
         let shared = Arc::new(Shared {
             checker: opened.checker,
             roster: RwLock::new(Arc::new(opened.roster)),
             log: opened.log,
             store: Mutex::new(opened.store),
             snapshot: RwLock::new(Arc::new(opened.snapshot)),
+            published: Mutex::new(published),
+            published_cv: Condvar::new(),
             checkpoint: Mutex::new(Cp {
                 size: opened.checkpoint.0,
                 note: opened.checkpoint.1,
@@ -262,6 +282,7 @@ impl App {
             .map_err(|e| AppError::LogKey(format!("cannot start the sequencer thread: {e}")))?;
         Ok(App {
             shared,
+            contests: Mutex::default(),
             tx: Some(tx),
             worker: Some(worker),
         })
@@ -355,6 +376,64 @@ impl App {
                 .read()
                 .unwrap_or_else(PoisonError::into_inner),
         )
+    }
+
+    /// Contest `id` at every level (state, county, congressional district, reporting unit),
+    /// as of a published snapshot: the latest when the sequencer is idle, otherwise the one
+    /// being committed (this waits, at most 30 s, until it is published). `None` for an
+    /// unknown contest. Reports are kept until the next snapshot is published.
+    ///
+    /// # Errors
+    /// [`SubmitError::Internal`] if the server failed or stopped, or the snapshot was not
+    /// published in time.
+    pub fn contest(&self, id: &str) -> Result<Option<Arc<ContestReport>>, SubmitError> {
+        if !self.election().contests.iter().any(|c| c.id.as_str() == id) {
+            return Ok(None);
+        }
+        let current = self.snapshot().tree_size;
+        {
+            let cache = lock(&self.contests);
+            if cache.0 == current {
+                if let Some(r) = cache.1.get(id) {
+                    return Ok(Some(Arc::clone(r)));
+                }
+            }
+        }
+        let Some(report) = self.send(|reply| Job::Contest {
+            id: id.to_owned(),
+            reply,
+        })?
+        else {
+            return Ok(None);
+        };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        let mut published = lock(&self.shared.published);
+        while *published < report.tree_size {
+            if let Some(m) = lock(&self.shared.failed).as_ref() {
+                return Err(SubmitError::Internal(m.clone()));
+            }
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                return Err(SubmitError::Internal(format!(
+                    "the results snapshot at log size {} was not published within 30 s: retry",
+                    report.tree_size
+                )));
+            }
+            published = self
+                .shared
+                .published_cv
+                .wait_timeout(published, left)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+        drop(published);
+        let report = Arc::new(report);
+        let mut cache = lock(&self.contests);
+        if cache.0 != report.tree_size {
+            *cache = (report.tree_size, std::collections::HashMap::new());
+        }
+        cache.1.insert(id.to_owned(), Arc::clone(&report));
+        Ok(Some(report))
     }
 
     /// The canonical results JSON of the latest snapshot (see `docs/results-json.md`).

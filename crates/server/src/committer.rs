@@ -147,10 +147,13 @@ fn make_durable(shared: &Shared, batch: &Batch, logged: Logged) -> Result<AppEve
         log_index: s.log_index.unwrap_or_default(),
         sha256: hex(&s.sha256),
     };
+    let size = s.tree_size;
     *shared
         .snapshot
         .write()
         .unwrap_or_else(PoisonError::into_inner) = Arc::new(s);
+    *lock(&shared.published) = size;
+    shared.published_cv.notify_all();
     Ok(event)
 }
 

@@ -14,7 +14,7 @@ use canvass_model::Election;
 use canvass_store::sqlite::SqliteStore;
 use canvass_store::tlog::Log;
 use canvass_store::{Store, SubmissionRecord};
-use canvass_tally::{ReportOptions, Tabulator};
+use canvass_tally::{LiveResults, ReportOptions, Tabulator};
 
 use crate::app::{AppError, Snapshot, hex, now};
 use crate::entry::{self, EntryKind, SnapshotEntry};
@@ -70,7 +70,8 @@ pub(crate) fn open(data: &Path, election: Election) -> Result<Opened, AppError> 
     let stored_to = store.last_log_index()?;
     let checker = Checker::new(election.clone());
     let mut st = State {
-        tab: Tabulator::new(election),
+        live: LiveResults::new(Tabulator::new(election), ReportOptions::default()),
+        latest: (None, 0),
         history: HashMap::new(),
         certified: HashMap::new(),
         changed: HashMap::new(),
@@ -150,10 +151,8 @@ pub(crate) fn open(data: &Path, election: Election) -> Result<Opened, AppError> 
 
     // Publish the results of the whole log; log a snapshot entry if the last one does not
     // commit to them (submissions after it, or results computed differently).
-    let results = canvass_tally::results(&st.tab, &ReportOptions::default());
-    let json: Arc<str> = serde_json::to_string(&results)
-        .map_err(|e| bad(size, format!("results JSON: {e}")))?
-        .into();
+    let json: Arc<str> = st.live.json().into();
+    let results = st.live.results();
     let sha = entry::sha256(json.as_bytes());
     let covered = match (last_snapshot, last_submission) {
         (Some((i, s)), last) => s == sha && last.is_none_or(|l| l < i),
@@ -173,6 +172,7 @@ pub(crate) fn open(data: &Path, election: Election) -> Result<Opened, AppError> 
         st.snapshots.insert(after, sha);
         Some(after)
     };
+    st.latest = (snapshot_index, snapshot_index.map_or(0, |i| i + 1));
     let cp = log.checkpoint()?;
     Ok(Opened {
         checker,
@@ -244,7 +244,7 @@ fn replay_submission(
     let digest = crate::submission::digest(n.body);
     if let Payload::PrecinctResults { results } = &s.payload {
         for pr in results {
-            st.tab
+            st.live
                 .apply(pr)
                 .map_err(|err| bad(index, err.to_string()))?;
         }

@@ -19,9 +19,11 @@ use std::thread::JoinHandle;
 use canvass_store::{SecurityEvent, Store, SubmissionRecord};
 
 use crate::committer::{self, Batch, Logged, Msg};
-use canvass_tally::{ReportOptions, Tabulator};
+use canvass_tally::LiveResults;
 
-use crate::app::{Accepted, AppEvent, Shared, Snapshot, SubmitError, hex, lock, now};
+use crate::app::{
+    Accepted, AppEvent, ContestReport, Shared, Snapshot, SubmitError, hex, lock, now,
+};
 use crate::entry::{self, SnapshotEntry};
 use crate::pipeline::{Authenticated, History, Verdict};
 use crate::rejection::{Flag, FlagCode, RejectCode as C, Rejection};
@@ -55,6 +57,12 @@ pub(crate) enum Job {
     KeyChange { doc: Vec<u8>, reply: Reply<u64> },
     /// A signed certification.
     Certify { doc: Vec<u8>, reply: Reply<u64> },
+    /// One contest at every level, as of the latest snapshot queued on the log (answered
+    /// once the batch being formed is queued).
+    Contest {
+        id: String,
+        reply: Reply<Option<ContestReport>>,
+    },
 }
 
 /// One jurisdiction's accepted submissions: sequence → (digest, log index).
@@ -62,7 +70,11 @@ pub(crate) type Accepts = BTreeMap<u64, ([u8; 32], u64)>;
 
 /// What the sequencer knows, rebuilt from the log on open.
 pub(crate) struct State {
-    pub(crate) tab: Tabulator,
+    /// The tabulator with its results document kept up to date.
+    pub(crate) live: LiveResults,
+    /// The latest snapshot entry queued on the log (`None` before the first), and the log
+    /// size after it: what the tabulator's counts are published as.
+    pub(crate) latest: (Option<u64>, u64),
     pub(crate) history: HashMap<String, Accepts>,
     /// Certified states: state → log index of the latest certification.
     pub(crate) certified: HashMap<String, u64>,
@@ -86,7 +98,6 @@ impl History for MapHistory<'_> {
 pub(crate) struct Sequencer {
     shared: Arc<Shared>,
     st: State,
-    opts: ReportOptions,
     /// The log size once everything handed to the committer is durable.
     next: u64,
     to_commit: Option<SyncSender<Msg>>,
@@ -131,7 +142,6 @@ impl Sequencer {
             next: shared.log.size(),
             shared,
             st,
-            opts: ReportOptions::default(),
             to_commit: Some(tx),
             committer: Some(committer),
         })
@@ -172,6 +182,7 @@ impl Sequencer {
     fn process(&mut self, jobs: Vec<Job>) {
         let mut batch = Batch::default();
         let mut roster = self.roster();
+        let mut contests = Vec::new();
         for job in jobs {
             match job {
                 Job::Submit {
@@ -204,9 +215,18 @@ impl Sequencer {
                     self.barrier();
                     let _ = reply.send(self.certify(&doc));
                 }
+                Job::Contest { id, reply } => contests.push((id, reply)),
             }
         }
         self.commit(batch);
+        for (id, reply) in contests {
+            let (log_index, tree_size) = self.st.latest;
+            let _ = reply.send(Ok(self.st.live.contest(&id).map(|c| ContestReport {
+                contest: c,
+                log_index,
+                tree_size,
+            })));
+        }
     }
 
     /// Validates one submission and, if it is new, adds it to the batch.
@@ -283,7 +303,7 @@ impl Sequencer {
         if let Payload::PrecinctResults { results } = &a.submission.payload {
             for pr in results {
                 // Validation guarantees the tabulator accepts it (see `pipeline`).
-                if let Err(e) = self.st.tab.apply(pr) {
+                if let Err(e) = self.st.live.apply(pr) {
                     return Err(SubmitError::Internal(format!(
                         "tabulating a validated submission failed: {e}"
                     )));
@@ -369,10 +389,8 @@ impl Sequencer {
     fn queue(&mut self, batch: &mut Batch) -> Result<Logged, String> {
         let start = self.next_index();
         let after = start + batch.entries.len() as u64;
-        let results = canvass_tally::results(&self.st.tab, &self.opts);
-        let json: Arc<str> = serde_json::to_string(&results)
-            .map_err(|e| committer::fail(&self.shared, "results JSON", &e))?
-            .into();
+        let json: Arc<str> = self.st.live.json().into();
+        let results = self.st.live.results();
         let sha = entry::sha256(json.as_bytes());
         let snap = SnapshotEntry {
             election: self.shared.checker.election().election.id.clone(),
@@ -387,6 +405,7 @@ impl Sequencer {
             .map_err(|e| committer::fail(&self.shared, "appending to the log", &e))?;
         self.next = after + 1;
         self.st.snapshots.insert(after, sha);
+        self.st.latest = (Some(after), after + 1);
         Ok(Logged {
             pending,
             start,

@@ -837,3 +837,128 @@ fn amendments_history_key_changes_and_certification() {
         a.body
     );
 }
+
+/// A president report of a county reported whole: Biden–Harris and Trump–Pence votes.
+fn president(county: &str, state: &str, ballots: u64, biden: u64, trump: u64) -> PrecinctResult {
+    let mut r = pa(county, ballots, biden, trump, "trump-pence");
+    r.contests[0].contest = format!("president-{state}").as_str().into();
+    r
+}
+
+#[test]
+fn a_contest_has_totals_at_every_level() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let (adams, _) = keys(data);
+    let key = |j: &str| io::read_secret_key(&io::jurisdiction_key_path(data, j)).unwrap();
+    let (allegheny, albany) = (key("42003"), key("56001"));
+    let s = start(data, ServerConfig::default());
+    let addr = s.addr;
+    for d in [
+        doc(&adams, "42001", 1, president("42001", "PA", 100, 60, 38)),
+        doc(
+            &allegheny,
+            "42003",
+            1,
+            president("42003", "PA", 200, 150, 45),
+        ),
+        doc(&albany, "56001", 1, president("56001", "WY", 50, 20, 29)),
+    ] {
+        let a = post(addr, "/api/submissions", d.as_bytes());
+        assert_eq!(a.status, 201, "{}", a.body);
+    }
+    let (b, t) = (
+        "Joseph R. Biden Jr. / Kamala D. Harris",
+        "Donald J. Trump / Michael R. Pence",
+    );
+    // Every presidential ticket on PA's ballot is listed; the others got no votes.
+    let area = |id: &str, biden: u64, trump: u64, ballots: u64, c: &serde_json::Value| {
+        let mut totals = c["totals"].as_object().unwrap().clone();
+        for v in totals.values_mut() {
+            *v = 0.into();
+        }
+        totals.insert(b.into(), biden.into());
+        totals.insert(t.into(), trump.into());
+        serde_json::json!({"id": id, "totals": totals, "ballots": ballots, "overvotes": 0, "undervotes": 0})
+    };
+    let r = get(addr, "/api/contests/president-PA");
+    assert_eq!(r.status, 200, "{}", r.body);
+    let c = r.json();
+    assert_eq!(c["id"], "president-PA");
+    assert_eq!(c["ballots"], 300);
+    assert_eq!(
+        (c["totals"][b].as_u64(), c["totals"][t].as_u64()),
+        (Some(210), Some(83))
+    );
+    assert_eq!(
+        c["states"],
+        serde_json::json!([area("PA", 210, 83, 300, &c)])
+    );
+    assert_eq!(
+        c["counties"],
+        serde_json::json!([
+            area("42001", 60, 38, 100, &c),
+            area("42003", 150, 45, 200, &c)
+        ])
+    );
+    // Counties reported whole in a state of 18 districts lie in no one district.
+    assert_eq!(c["districts"], serde_json::json!([]));
+    assert_eq!(c["precincts"], c["counties"]);
+    // Tied to the published snapshot: its log headers, and an ETag of the body itself.
+    let results = get(addr, "/api/results");
+    assert_eq!(
+        r.header("x-canvass-tree-size"),
+        results.header("x-canvass-tree-size")
+    );
+    assert_eq!(
+        r.header("x-canvass-log-index"),
+        results.header("x-canvass-log-index")
+    );
+    let etag = format!(
+        "\"{}\"",
+        Sha256::digest(r.body.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    );
+    assert_eq!(r.header("etag"), Some(etag.as_str()));
+    let again = request(
+        addr,
+        "GET",
+        "/api/contests/president-PA",
+        &[("If-None-Match", &etag)],
+        b"",
+    );
+    assert_eq!((again.status, again.body.as_str()), (304, ""));
+    // The contest's own fields are those of the results document.
+    let mut own = c.as_object().unwrap().clone();
+    for level in ["states", "counties", "districts", "precincts"] {
+        own.remove(level);
+    }
+    let doc_pa = results.json()["contests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["id"] == "president-PA")
+        .unwrap()
+        .clone();
+    assert_eq!(serde_json::Value::Object(own), doc_pa);
+
+    // Wyoming has one district: its county counts there.
+    let w = get(addr, "/api/contests/president-WY").json();
+    assert_eq!(
+        w["districts"],
+        serde_json::json!([area("WY-AL", 20, 29, 50, &w)])
+    );
+    assert_eq!(
+        w["counties"],
+        serde_json::json!([area("56001", 20, 29, 50, &w)])
+    );
+
+    // A new report shows at once (the answer waits for its snapshot).
+    let d = doc(&adams, "42001", 2, president("42001", "PA", 110, 70, 39));
+    assert_eq!(post(addr, "/api/submissions", d.as_bytes()).status, 201);
+    let c = get(addr, "/api/contests/president-PA").json();
+    assert_eq!(c["counties"][0], area("42001", 70, 39, 110, &c));
+    assert_eq!(c["states"][0], area("PA", 220, 84, 310, &c));
+}

@@ -129,13 +129,19 @@ pub(crate) async fn state_results(
     })
 }
 
-/// `GET /api/contests/{id}`: one contest at every level the snapshot has.
+/// `GET /api/contests/{id}`: one contest at every level (state, county, congressional
+/// district, precinct) as of a published snapshot; the ETag is the SHA-256 of the body.
 #[utoipa::path(get, path = "/api/contests/{id}", tag = "results",
-    params(("id" = String, Path, description = "contest id, e.g. president-PA")),
+    params(("id" = String, Path, description = "contest id, e.g. president-PA"),
+           ("If-None-Match" = Option<String>, Header, description = "an ETag from an earlier answer")),
     responses(
-        (status = 200, description = "the contest object of the results JSON, with `counties`, `districts` and `precincts` where the snapshot has them", body = Object),
+        (status = 200, description = "the contest object of the results JSON with its totals at every level: `states`, `counties`, `districts` (congressional districts its precincts lie in) and `precincts` (reporting units), each `[{id, totals, ballots, overvotes, undervotes}]` sorted by id (docs/http-api.md)", body = Object,
+            headers(("ETag" = String, description = "SHA-256 of the body, hex, quoted"),
+                    ("X-Canvass-Tree-Size" = u64, description = "log size the contest was computed from"),
+                    ("X-Canvass-Log-Index" = u64, description = "the snapshot entry of those results, once logged"))),
         (status = 304, description = "unchanged since the ETag given"),
-        (status = 404, description = "no such contest", body = ApiError)))]
+        (status = 404, description = "no such contest", body = ApiError),
+        (status = 503, description = "storage failure", body = ApiError)))]
 pub(crate) async fn contest(
     State(shared): State<Arc<Shared>>,
     id: Result<Path<String>, PathRejection>,
@@ -145,21 +151,54 @@ pub(crate) async fn contest(
         Ok(Path(s)) => s,
         Err(e) => return path_error(&e, "id").into_response(),
     };
-    let snap = match snapshot(&shared) {
-        Ok(s) => s,
-        Err(e) => return e.into_response(),
+    let app = shared.app.clone();
+    let wanted = id.clone();
+    let report = match tokio::task::spawn_blocking(move || app.contest(&wanted)).await {
+        Ok(Ok(Some(r))) => r,
+        Ok(Ok(None)) => {
+            return ApiError::not_found(
+                "id",
+                format!("no contest {id:?} in this election: see GET /api/results for the ids"),
+            )
+            .into_response();
+        }
+        Ok(Err(e)) => return ApiError::internal(submit_error(e)).into_response(),
+        Err(e) => return ApiError::internal(e).into_response(),
     };
-    let Some(p) = snap.parsed() else {
-        return unparsable().into_response();
+    let body = serde_json::to_string(&report.contest).unwrap_or_default();
+    let etag = format!("\"{}\"", hex(&crate::entry::sha256(body.as_bytes())));
+    let matches = headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|t| t.trim().trim_start_matches("W/"))
+        .any(|t| t == etag || t == "*");
+    let mut resp = if matches {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        json_response(StatusCode::OK, body)
     };
-    let Some(&i) = p.by_id.get(&id) else {
-        return ApiError::not_found(
-            "id",
-            format!("no contest {id:?} in this election: see GET /api/results for the ids"),
-        )
-        .into_response();
+    let h = resp.headers_mut();
+    let mut set = |name: &'static str, v: String| {
+        if let Ok(v) = HeaderValue::from_str(&v) {
+            h.insert(name, v);
+        }
     };
-    tied(&snap, &headers, || p.value["contests"][i].to_string())
+    set("etag", etag);
+    set("cache-control", "no-cache".into());
+    set("x-canvass-tree-size", report.tree_size.to_string());
+    if let Some(i) = report.log_index {
+        set("x-canvass-log-index", i.to_string());
+    }
+    resp
+}
+
+fn submit_error(e: crate::SubmitError) -> String {
+    match e {
+        crate::SubmitError::Internal(m) => m,
+        crate::SubmitError::Rejected(r) => r.message,
+    }
 }
 
 /// An inclusion proof of one log entry, to check against the signed checkpoint.

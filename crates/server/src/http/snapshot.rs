@@ -1,7 +1,6 @@
 //! The published results snapshot ([`App::snapshot`]: the canonical results JSON, its SHA-256,
 //! the log entry committing to it) as the read API serves it, with an index of its contests by
-//! id and by state for `GET /api/results/{state}` and `GET /api/contests/{id}`, parsed once per
-//! snapshot.
+//! state for `GET /api/results/{state}`, parsed once per snapshot.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -21,8 +20,6 @@ pub(crate) struct Snap {
 pub(crate) struct Parsed {
     /// The whole results object.
     pub(crate) value: Value,
-    /// Contest id → index into `value["contests"]`.
-    pub(crate) by_id: HashMap<String, usize>,
     /// State postal code → indexes into `value["contests"]`, in definition order.
     pub(crate) by_state: HashMap<String, Vec<usize>>,
 }
@@ -38,21 +35,13 @@ impl Snap {
         self.parsed
             .get_or_init(|| {
                 let value: Value = serde_json::from_str(&self.inner.json).ok()?;
-                let mut by_id = HashMap::new();
                 let mut by_state: HashMap<String, Vec<usize>> = HashMap::new();
                 for (i, c) in value["contests"].as_array()?.iter().enumerate() {
-                    if let Some(id) = c["id"].as_str() {
-                        by_id.insert(id.to_owned(), i);
-                    }
                     if let Some(s) = c["state"].as_str() {
                         by_state.entry(s.to_ascii_uppercase()).or_default().push(i);
                     }
                 }
-                Some(Parsed {
-                    value,
-                    by_id,
-                    by_state,
-                })
+                Some(Parsed { value, by_state })
             })
             .as_ref()
     }
