@@ -421,7 +421,6 @@ impl Engine {
     }
 
     fn snapshot(&mut self, index: u64, e: &[u8]) {
-        self.out.counts.snapshots += 1;
         let s = match SnapshotEntry::parse(e) {
             Ok(s) => s,
             Err(m) => {

@@ -133,7 +133,7 @@ pub struct Counts {
     pub tiles: u64,
     /// Submissions checked.
     pub submissions: u64,
-    /// Results snapshot entries recomputed.
+    /// Results snapshot entries recomputed (0 when snapshots are not checked).
     pub snapshots: u64,
     /// Key changes checked.
     pub key_changes: u64,
