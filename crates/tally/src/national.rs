@@ -8,12 +8,12 @@
 use std::collections::BTreeMap;
 
 use canvass_model::{Allocation, Election, Office, SelectionChoice, StateKind};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::outcome::{Outcome, Status};
 
 /// The electors of one state, or of one of its districts, and to whom they go.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Award {
     /// `state` for at-large or winner-take-all electors, else the district id.
     pub scope: String,
@@ -26,7 +26,7 @@ pub struct Award {
 }
 
 /// One state's electors.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StateElectors {
     /// USPS postal code.
     pub state: String,
@@ -41,7 +41,7 @@ pub struct StateElectors {
 }
 
 /// The Electoral College.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ElectoralCollege {
     /// Electors in all.
     pub total: u32,
@@ -148,7 +148,7 @@ pub fn electoral_college(
 }
 
 /// Seats of one party in a chamber.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PartySeats {
     /// Seats not up in this election.
     pub holdover: u32,
@@ -159,7 +159,7 @@ pub struct PartySeats {
 }
 
 /// The balance of one chamber.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChamberBalance {
     /// Total seats.
     pub seats: u32,
@@ -172,7 +172,7 @@ pub struct ChamberBalance {
 }
 
 /// The Senate, House and governors.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Balance {
     /// The Senate.
     pub senate: Option<ChamberBalance>,

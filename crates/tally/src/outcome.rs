@@ -7,7 +7,7 @@ use canvass_model::{Answer, Contest, RecountBasis, RecountRule, Rule, SelectionC
 use serde::Serialize;
 
 /// How far a contest's count has come.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Status {
     /// No reporting unit has reported.
@@ -19,7 +19,7 @@ pub enum Status {
 }
 
 /// A triggered recount.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct RecountFlag {
     /// True when the recount is automatic; false when a candidate may request it.
     pub automatic: bool,

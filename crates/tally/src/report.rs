@@ -28,6 +28,29 @@ pub struct ReportOptions {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct NamedCounts(pub Vec<(String, u64)>);
 
+impl<'de> serde::Deserialize<'de> for NamedCounts {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Pairs;
+        impl<'de> serde::de::Visitor<'de> for Pairs {
+            type Value = NamedCounts;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an object of name: count")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut m: A,
+            ) -> Result<NamedCounts, A::Error> {
+                let mut v = Vec::new();
+                while let Some(e) = m.next_entry::<String, u64>()? {
+                    v.push(e);
+                }
+                Ok(NamedCounts(v))
+            }
+        }
+        d.deserialize_map(Pairs)
+    }
+}
+
 impl Serialize for NamedCounts {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut m = s.serialize_map(Some(self.0.len()))?;
@@ -39,7 +62,7 @@ impl Serialize for NamedCounts {
 }
 
 /// One selection's result.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SelectionResult {
     /// The selection id.
     pub id: String,
@@ -52,12 +75,12 @@ pub struct SelectionResult {
     /// Share of the contest's votes, e.g. `"50.12"`.
     pub percent: String,
     /// Votes per ballot line, for fusion selections.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub lines: Vec<LineVotes>,
 }
 
 /// Votes on one ballot line of a fusion selection.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct LineVotes {
     /// The party of the line.
     pub line: String,
@@ -66,7 +89,7 @@ pub struct LineVotes {
 }
 
 /// A flagged count: `ballots × vote_for ≠ votes + overvotes + undervotes`.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct BalanceFlag {
     /// The reporting unit.
     pub unit: String,
@@ -77,7 +100,7 @@ pub struct BalanceFlag {
 }
 
 /// One contest's totals in one area (county, district or precinct).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AreaResult {
     /// The area id (FIPS code, district id, precinct id).
     pub id: String,
@@ -92,7 +115,7 @@ pub struct AreaResult {
 }
 
 /// One contest's result.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ContestResult {
     /// Contest id.
     pub id: String,
@@ -142,21 +165,21 @@ pub struct ContestResult {
     pub selections: Vec<SelectionResult>,
     /// Totals per state, in a contest's detail (see [`crate::contest_detail`]); never in
     /// the results document.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub states: Option<Vec<AreaResult>>,
     /// Totals per county, if asked for.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub counties: Option<Vec<AreaResult>>,
     /// Totals per congressional district, if asked for.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub districts: Option<Vec<AreaResult>>,
     /// Totals per precinct, if asked for.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub precincts: Option<Vec<AreaResult>>,
 }
 
 /// The Electoral College in brief, at the top level of the results.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ElectoralSummary {
     /// Electors won per ticket name.
     pub electoral_votes: std::collections::BTreeMap<String, u32>,
@@ -167,14 +190,14 @@ pub struct ElectoralSummary {
 }
 
 /// The canonical results document.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Results {
     /// The election id.
     pub election: String,
     /// Every contest, in definition order.
     pub contests: Vec<ContestResult>,
     /// The Electoral College, when the election has presidential contests.
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
     pub president: Option<ElectoralSummary>,
     /// Senate, House and governors.
     pub balance: Balance,
