@@ -107,6 +107,7 @@ fn main() {
     let queue: Vec<Vec<String>> = signed.into_iter().map(|(_, d)| d).collect();
     let next = AtomicUsize::new(0);
     let accepted = AtomicUsize::new(0);
+    let cpu_before = thread_cpu();
     let start = Instant::now();
     std::thread::scope(|s| {
         for _ in 0..threads {
@@ -128,6 +129,7 @@ fn main() {
     });
     let secs = start.elapsed().as_secs_f64();
     let n = accepted.load(Ordering::Relaxed);
+    let cpu_after = thread_cpu();
     let stats = app.log().stats();
     println!(
         "{n} submissions accepted in {secs:.2} s: {:.0} submissions/s ({threads} threads; {} log batches, {} entries; log size {})",
@@ -135,6 +137,33 @@ fn main() {
         stats.batches,
         stats.entries,
         app.log().size()
+    );
+    // CPU of the submit phase by thread name (threads that ended during it are missed, so
+    // the submitting threads, which end with it, are counted from the process total).
+    let total = process_cpu(&cpu_after) - process_cpu(&cpu_before);
+    let mut by_name: std::collections::BTreeMap<String, f64> = std::collections::BTreeMap::new();
+    for (tid, (name, t)) in &cpu_after {
+        let before = cpu_before.get(tid).map_or(0.0, |(_, b)| *b);
+        *by_name.entry(name.clone()).or_default() += t - before;
+    }
+    let named: f64 = by_name
+        .iter()
+        .filter(|(k, _)| k.starts_with("canvass") || k.starts_with("tlog"))
+        .map(|(_, v)| v)
+        .sum();
+    println!(
+        "CPU in the submit phase: {total:.1} s ({:.0} submissions per CPU-second; load average {}); sequencer/committer/log threads: {}; submitting threads (verify, authorize, wait) and the rest: {:.1} s",
+        n as f64 / total,
+        std::fs::read_to_string("/proc/loadavg")
+            .unwrap_or_default()
+            .trim(),
+        by_name
+            .iter()
+            .filter(|(k, _)| k.starts_with("canvass") || k.starts_with("tlog"))
+            .map(|(k, v)| format!("{k} {v:.1} s"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        total - named
     );
     // The per-batch cost of a snapshot: one results computation on the full national tally.
     let mut tab = canvass_tally::Tabulator::new(sim.election.clone());
@@ -158,4 +187,44 @@ fn main() {
         json,
         "published snapshot = full tally"
     );
+}
+
+/// CPU seconds (user + system) of every live thread of this process, by thread id, with the
+/// thread's name, plus the whole process's under id 0 (Linux `/proc`; clock ticks of 1/100 s).
+fn thread_cpu() -> std::collections::BTreeMap<u64, (String, f64)> {
+    let ticks = |stat: &str| -> Option<(String, f64)> {
+        let open = stat.find('(')?;
+        let close = stat.rfind(')')?;
+        let name = stat[open + 1..close].to_owned();
+        let f: Vec<&str> = stat[close + 2..].split(' ').collect();
+        let t: f64 = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+        Some((name, t / 100.0))
+    };
+    let mut out = std::collections::BTreeMap::new();
+    if let Some(p) = std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|s| ticks(&s))
+    {
+        out.insert(0, p);
+    }
+    for e in std::fs::read_dir("/proc/self/task")
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        let Ok(tid) = e.file_name().to_string_lossy().parse::<u64>() else {
+            continue;
+        };
+        if let Some(t) = std::fs::read_to_string(e.path().join("stat"))
+            .ok()
+            .and_then(|s| ticks(&s))
+        {
+            out.insert(tid, t);
+        }
+    }
+    out
+}
+
+fn process_cpu(m: &std::collections::BTreeMap<u64, (String, f64)>) -> f64 {
+    m.get(&0).map_or(0.0, |(_, t)| *t)
 }

@@ -105,8 +105,50 @@ pub struct Snapshot {
     pub log_index: Option<u64>,
     /// The log size after that entry (0 before the first).
     pub tree_size: u64,
-    /// The typed results.
-    pub results: Arc<canvass_tally::Results>,
+    /// The typed results, read from `json` on first use.
+    pub results: LazyResults,
+}
+
+/// The typed results of a snapshot, read from its JSON on first use (most snapshots are
+/// only ever served as JSON, so none is built per batch). Dereferences to
+/// [`canvass_tally::Results`].
+#[derive(Debug, Clone)]
+pub struct LazyResults {
+    json: Arc<str>,
+    parsed: std::sync::OnceLock<canvass_tally::Results>,
+}
+
+impl LazyResults {
+    /// The results whose canonical JSON is `json`.
+    pub fn new(json: Arc<str>) -> Self {
+        LazyResults {
+            json,
+            parsed: std::sync::OnceLock::new(),
+        }
+    }
+}
+
+impl std::ops::Deref for LazyResults {
+    type Target = canvass_tally::Results;
+    fn deref(&self) -> &canvass_tally::Results {
+        self.parsed.get_or_init(|| {
+            // The JSON was written from a `Results` (a tally test checks the round trip);
+            // if it ever did not read back, serve an empty document rather than panic.
+            serde_json::from_str(&self.json).unwrap_or_else(|e| {
+                tracing::error!("the results snapshot does not read back: {e}");
+                canvass_tally::Results {
+                    election: String::new(),
+                    contests: Vec::new(),
+                    president: None,
+                    balance: canvass_tally::Balance {
+                        senate: None,
+                        house: None,
+                        governors: None,
+                    },
+                }
+            })
+        })
+    }
 }
 
 /// One contest at every level (state, county, congressional district, reporting unit) as

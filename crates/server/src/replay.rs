@@ -152,7 +152,7 @@ pub(crate) fn open(data: &Path, election: Election) -> Result<Opened, AppError> 
     // Publish the results of the whole log; log a snapshot entry if the last one does not
     // commit to them (submissions after it, or results computed differently).
     let json: Arc<str> = st.live.json().into();
-    let results = st.live.results();
+    let results = crate::app::LazyResults::new(Arc::clone(&json));
     let sha = entry::sha256(json.as_bytes());
     let covered = match (last_snapshot, last_submission) {
         (Some((i, s)), last) => s == sha && last.is_none_or(|l| l < i),
@@ -184,7 +184,7 @@ pub(crate) fn open(data: &Path, election: Election) -> Result<Opened, AppError> 
             sha256: sha,
             log_index: snapshot_index,
             tree_size: snapshot_index.map_or(0, |i| i + 1),
-            results: Arc::new(results),
+            results,
         },
         checkpoint: (cp.checkpoint.size, cp.note),
         state: st,

@@ -390,7 +390,7 @@ impl Sequencer {
         let start = self.next_index();
         let after = start + batch.entries.len() as u64;
         let json: Arc<str> = self.st.live.json().into();
-        let results = self.st.live.results();
+        let results = crate::app::LazyResults::new(Arc::clone(&json));
         let sha = entry::sha256(json.as_bytes());
         let snap = SnapshotEntry {
             election: self.shared.checker.election().election.id.clone(),
@@ -414,7 +414,7 @@ impl Sequencer {
                 sha256: sha,
                 log_index: Some(after),
                 tree_size: after + 1,
-                results: Arc::new(results),
+                results,
             },
         })
     }
