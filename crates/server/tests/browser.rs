@@ -1,6 +1,7 @@
 //! The results website in a real browser (Debian's `chromium`, headless, driven over the
 //! Chrome DevTools Protocol): the page's Electoral College figures equal `/api/results`; a
-//! new submission appears without a reload; the verification panel turns green; it turns
+//! new submission appears without a reload; every map tile is a labelled link; nothing is
+//! wider than a 390 px phone screen; the verification panel turns green; it turns
 //! red when a proxy tampers with the results or the checkpoint. Screenshots of the
 //! overview, a state page and a ranked-choice contest page are written to
 //! `target/artifacts/browser/` (or `$CANVASS_ARTIFACTS/browser/`).
@@ -261,6 +262,26 @@ fn the_results_site_in_chromium() {
     // 2. The verification panel turns green.
     wait_badge(&mut b, "ok");
     b.screenshot(&out.join("overview.png"));
+    // Keyboard: every state and district tile is a link with a text label.
+    let tiles = b.eval(
+        "[...document.querySelectorAll('.map a[href]')].filter(a => a.getAttribute('aria-label')).length",
+    );
+    assert_eq!(
+        tiles,
+        Value::from(51 + 5),
+        "51 states and DC, ME-1, ME-2, NE-1..3"
+    );
+    // A phone: 390 CSS pixels wide, nothing wider than the screen.
+    b.call(
+        "Emulation.setDeviceMetricsOverride",
+        serde_json::json!({"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": true}),
+    );
+    b.wait_for("document.documentElement.scrollWidth <= 391", WAIT);
+    b.screenshot(&out.join("overview-phone.png"));
+    b.call(
+        "Emulation.clearDeviceMetricsOverride",
+        serde_json::json!({}),
+    );
 
     // 3. A new submission appears without a reload: Wyoming reports in full.
     b.eval("window.__same_page = true");
