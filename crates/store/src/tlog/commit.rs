@@ -34,6 +34,8 @@ pub(crate) struct Shared {
     pub(crate) poisoned: Mutex<Option<String>>,
     pub(crate) batches: AtomicU64,
     pub(crate) committed: AtomicU64,
+    /// Batches by whole milliseconds of `write` + `fdatasync` (last bucket: 31 ms or more).
+    pub(crate) batch_ms: [AtomicU64; 32],
     queue: Mutex<Queue>,
     queue_cv: Condvar,
 }
@@ -47,6 +49,7 @@ impl Shared {
             poisoned: Mutex::new(None),
             batches: AtomicU64::new(0),
             committed: AtomicU64::new(0),
+            batch_ms: std::array::from_fn(|_| AtomicU64::new(0)),
             queue: Mutex::new(Queue::default()),
             queue_cv: Condvar::new(),
         }
@@ -252,7 +255,10 @@ fn write_batch(
     for (i, (e, _)) in batch.entries().enumerate() {
         journal::encode_record(buf, first + i as u64, e);
     }
+    let started = std::time::Instant::now();
     journal.append_durable(buf)?;
+    let ms = usize::try_from(started.elapsed().as_millis()).unwrap_or(usize::MAX);
+    s.batch_ms[ms.min(31)].fetch_add(1, Ordering::Relaxed);
     s.batches.fetch_add(1, Ordering::Relaxed);
     s.committed
         .fetch_add(batch.lens.len() as u64, Ordering::Relaxed);
@@ -292,5 +298,27 @@ fn tree_thread(s: &Shared, rx: &Receiver<(u64, Batch)>) {
                 batch.slot.complete(Err(msg));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use canvass_log::LogSigner;
+
+    use crate::tlog::Log;
+
+    #[test]
+    fn every_batch_is_in_the_time_histogram() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let signer = LogSigner::from_seed("test.example/hist", [5; 32]).expect("key");
+        let log = Log::open(dir.path(), signer).expect("open");
+        for i in 0..5u8 {
+            log.append(&[[i; 10]]).expect("append");
+        }
+        let st = log.stats();
+        assert_eq!(st.entries, 5);
+        // Each blocking call is its own batch.
+        assert_eq!(st.batches, 5);
+        assert_eq!(st.batch_ms.iter().sum::<u64>(), 5);
     }
 }

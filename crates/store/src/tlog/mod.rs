@@ -115,6 +115,10 @@ pub struct Stats {
     pub batches: u64,
     /// Entries appended.
     pub entries: u64,
+    /// Batches by the time their `write` and `fdatasync` took, in whole milliseconds:
+    /// `batch_ms[k]` counts batches that took `k` to `k + 1` ms (the last bucket: 31 ms or
+    /// more). An append waits at most for the batch in progress and then its own.
+    pub batch_ms: [u64; 32],
 }
 
 /// What [`Log::open`] found and repaired.
@@ -281,6 +285,7 @@ impl Log {
         Stats {
             batches: self.shared.batches.load(Ordering::Relaxed),
             entries: self.shared.committed.load(Ordering::Relaxed),
+            batch_ms: std::array::from_fn(|k| self.shared.batch_ms[k].load(Ordering::Relaxed)),
         }
     }
 
