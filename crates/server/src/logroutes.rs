@@ -13,8 +13,10 @@
 //! disk, or that lies beyond the latest published checkpoint, is `404`. A tile is served only
 //! if its contents have the exact shape its path promises (`32 × W` bytes; a bundle of exactly
 //! `W` entries), so a file damaged by a crash of the writer is never given immutable cache
-//! headers; it is a `500` instead. Validated tiles are kept in memory (up to 64 MiB): they
-//! never change.
+//! headers; it is a `500` instead. Validated tiles are kept in memory as [`Bytes`] (up to
+//! 64 MiB, looked up by the request path before anything is parsed): they never change. The
+//! checkpoint and the verifier key are kept in memory too and read again only when the file's
+//! inode, length or modification time changes (the log replaces the checkpoint by a rename).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -38,7 +40,8 @@ const TEXT: &str = "text/plain; charset=utf-8";
 const OCTETS: &str = "application/octet-stream";
 /// How long a cached checkpoint size is trusted before the file is read again.
 const SIZE_TTL: Duration = Duration::from_millis(500);
-/// Bytes of validated tiles kept in memory (immutable, so never stale); emptied when full.
+/// Bytes of validated tiles kept in memory (immutable, so never stale); when full, about half
+/// of them are dropped.
 const CACHE_BYTES: usize = 64 << 20;
 
 /// What the routes share: the log directory and the size of the latest checkpoint.
@@ -46,7 +49,79 @@ const CACHE_BYTES: usize = 64 << 20;
 pub struct LogFiles {
     dir: PathBuf,
     size: RwLock<(u64, Option<Instant>)>,
+    /// Validated tiles by their path below `/log/tile/`, and their total length.
     cache: RwLock<(HashMap<String, Bytes>, usize)>,
+    checkpoint: SmallFile,
+    vkey: SmallFile,
+}
+
+/// Identity of a file's contents: a rename gives a new inode, a rewrite a new mtime.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Stamp {
+    dev: u64,
+    ino: u64,
+    len: u64,
+    mtime: (i64, i64),
+    ctime: (i64, i64),
+}
+
+impl Stamp {
+    fn of(m: &std::fs::Metadata) -> Self {
+        use std::os::unix::fs::MetadataExt as _;
+        Self {
+            dev: m.dev(),
+            ino: m.ino(),
+            len: m.len(),
+            mtime: (m.mtime(), m.mtime_nsec()),
+            ctime: (m.ctime(), m.ctime_nsec()),
+        }
+    }
+}
+
+/// A small file (checkpoint, verifier key) kept in memory while its [`Stamp`] is unchanged.
+#[derive(Debug)]
+struct SmallFile {
+    name: &'static str,
+    cached: RwLock<Option<(Stamp, Bytes)>>,
+}
+
+impl SmallFile {
+    fn new(name: &'static str) -> Self {
+        Self {
+            name,
+            cached: RwLock::new(None),
+        }
+    }
+
+    /// The file's contents: one `stat` when it has not changed, else a read.
+    fn get(&self, dir: &Path) -> Result<Bytes, Box<Response>> {
+        let path = dir.join(self.name);
+        let stamp = match std::fs::metadata(&path) {
+            Ok(m) => Stamp::of(&m),
+            Err(e) => return Err(Box::new(io_error(&e))),
+        };
+        if let Ok(g) = self.cached.read() {
+            if let Some((s, b)) = g.as_ref() {
+                if *s == stamp {
+                    return Ok(b.clone());
+                }
+            }
+        }
+        let file = std::fs::File::open(&path).map_err(|e| Box::new(io_error(&e)))?;
+        // Stamp the opened file, so that a rename between `stat` and `open` cannot pair old
+        // contents with a new stamp.
+        let stamp = file
+            .metadata()
+            .map(|m| Stamp::of(&m))
+            .map_err(|e| Box::new(io_error(&e)))?;
+        let mut body = Vec::with_capacity(usize::try_from(stamp.len).unwrap_or(0));
+        std::io::Read::read_to_end(&mut &file, &mut body).map_err(|e| Box::new(io_error(&e)))?;
+        let body = Bytes::from(body);
+        if let Ok(mut g) = self.cached.write() {
+            *g = Some((stamp, body.clone()));
+        }
+        Ok(body)
+    }
 }
 
 impl LogFiles {
@@ -56,6 +131,8 @@ impl LogFiles {
             dir: dir.into(),
             size: RwLock::new((0, None)),
             cache: RwLock::new((HashMap::new(), 0)),
+            checkpoint: SmallFile::new("checkpoint"),
+            vkey: SmallFile::new("vkey"),
         }
     }
 
@@ -115,43 +192,63 @@ fn error(status: StatusCode, msg: String) -> Response {
     respond(status, TEXT, "no-store", format!("{msg}\n").into_bytes())
 }
 
+fn io_error(e: &std::io::Error) -> Response {
+    if e.kind() == std::io::ErrorKind::NotFound {
+        error(StatusCode::NOT_FOUND, "not found".into())
+    } else {
+        error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("cannot read: {e}"),
+        )
+    }
+}
+
 fn read(path: &Path) -> Result<Vec<u8>, Box<Response>> {
     // Tiles are small and normally in the page cache, so they are read in place rather than on
     // a blocking thread; a cold read holds one worker for one disk read.
-    std::fs::read(path)
-        .map_err(|e| {
-            if e.kind() == std::io::ErrorKind::NotFound {
-                error(StatusCode::NOT_FOUND, "not found".into())
-            } else {
-                error(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    format!("cannot read: {e}"),
-                )
-            }
-        })
-        .map_err(Box::new)
+    std::fs::read(path).map_err(|e| Box::new(io_error(&e)))
+}
+
+fn small(status: StatusCode, cache: &'static str, body: Bytes) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, TEXT), (header::CACHE_CONTROL, cache)],
+        body,
+    )
+        .into_response()
 }
 
 async fn checkpoint(State(files): State<Arc<LogFiles>>) -> Response {
-    match read(&files.dir.join("checkpoint")) {
-        Ok(b) => respond(StatusCode::OK, TEXT, CHECKPOINT_CACHE, b),
+    match files.checkpoint.get(&files.dir) {
+        Ok(b) => small(StatusCode::OK, CHECKPOINT_CACHE, b),
         Err(r) => *r,
     }
 }
 
 async fn vkey(State(files): State<Arc<LogFiles>>) -> Response {
-    match read(&files.dir.join("vkey")) {
-        Ok(b) => respond(StatusCode::OK, TEXT, "public, max-age=3600", b),
+    match files.vkey.get(&files.dir) {
+        Ok(b) => small(StatusCode::OK, "public, max-age=3600", b),
         Err(r) => *r,
     }
 }
 
 async fn tile(State(files): State<Arc<LogFiles>>, UrlPath(rest): UrlPath<String>) -> Response {
-    serve_tile(&files, &format!("tile/{rest}"))
+    // Only validated tiles at canonical paths are cached, so a hit needs no parsing.
+    if let Some(b) = files
+        .cache
+        .read()
+        .ok()
+        .and_then(|c| c.0.get(&rest).cloned())
+    {
+        return immutable(b);
+    }
+    serve_tile(&files, &rest)
 }
 
-/// Serves one tile or bundle given its path relative to the prefix (`tile/...`).
-fn serve_tile(files: &LogFiles, path: &str) -> Response {
+/// Serves one tile or bundle given its path below `/log/tile/`.
+fn serve_tile(files: &LogFiles, rest: &str) -> Response {
+    let path = format!("tile/{rest}");
+    let path = path.as_str();
     let t: Tile = match path.parse() {
         Ok(t) => t,
         Err(e) => return error(StatusCode::BAD_REQUEST, e.to_string()),
@@ -161,9 +258,6 @@ fn serve_tile(files: &LogFiles, path: &str) -> Response {
             StatusCode::BAD_REQUEST,
             format!("{path} is not in canonical form; use {}", t.path()),
         );
-    }
-    if let Some(b) = files.cache.read().ok().and_then(|c| c.0.get(path).cloned()) {
-        return immutable(b);
     }
     let need = needed_size(&t);
     if need > files.checkpoint_size(false) && need > files.checkpoint_size(true) {
@@ -188,11 +282,22 @@ fn serve_tile(files: &LogFiles, path: &str) -> Response {
     }
     let body = Bytes::from(body);
     if let Ok(mut c) = files.cache.write() {
-        if c.1 + body.len() > CACHE_BYTES {
-            *c = (HashMap::new(), 0);
+        let (map, bytes) = &mut *c;
+        if *bytes + body.len() > CACHE_BYTES {
+            // Full: drop about half of the tiles (in hash order, so an arbitrary half) rather
+            // than all of them, so that a hot set smaller than the cache mostly survives.
+            let mut keep = false;
+            map.retain(|_, b| {
+                keep = !keep;
+                if !keep {
+                    *bytes -= b.len();
+                }
+                keep
+            });
         }
-        c.1 += body.len();
-        c.0.insert(path.to_owned(), body.clone());
+        if map.insert(rest.to_owned(), body.clone()).is_none() {
+            *bytes += body.len();
+        }
     }
     immutable(body)
 }
@@ -235,4 +340,29 @@ pub fn router(dir: impl Into<PathBuf>) -> Router {
 /// I/O errors of the listener.
 pub async fn serve(listener: tokio::net::TcpListener, dir: PathBuf) -> std::io::Result<()> {
     axum::serve(listener, router(dir)).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn small_file_is_read_again_after_a_rename() {
+        let dir = std::env::temp_dir().join(format!("logroutes-small-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        let f = SmallFile::new("checkpoint");
+        assert_eq!(
+            f.get(&dir).map(|_| ()).map_err(|r| r.status()),
+            Err(StatusCode::NOT_FOUND)
+        );
+        std::fs::write(dir.join("checkpoint"), b"origin\n1\nAAAA\n").expect("write");
+        assert_eq!(f.get(&dir).expect("first").as_ref(), b"origin\n1\nAAAA\n");
+        assert_eq!(f.get(&dir).expect("cached").as_ref(), b"origin\n1\nAAAA\n");
+        // Same length, new contents, replaced by a rename as the log does it.
+        std::fs::write(dir.join("tmp"), b"origin\n2\nBBBB\n").expect("write");
+        std::fs::rename(dir.join("tmp"), dir.join("checkpoint")).expect("rename");
+        assert_eq!(f.get(&dir).expect("second").as_ref(), b"origin\n2\nBBBB\n");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
