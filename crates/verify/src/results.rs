@@ -3,9 +3,9 @@
 //! published results JSON (docs/results-json.md) compared byte for byte, then contest by
 //! contest where it differs.
 //!
-//! A national results document costs tens of milliseconds, so snapshots are shared out to
-//! worker threads: every worker applies every submission (microseconds each) and computes the
-//! results only at its own share of the snapshots.
+//! Snapshots are shared out to worker threads: every worker applies every submission
+//! (microseconds each) and computes the results only at its own share of the snapshots, with
+//! `canvass_tally::LiveResults` rebuilding only the contests changed since its last one.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -13,7 +13,7 @@ use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::thread::JoinHandle;
 
 use canvass_model::{Election, PrecinctResult};
-use canvass_tally::{ReportOptions, Tabulator};
+use canvass_tally::{LiveResults, ReportOptions, Tabulator};
 use serde_json::Value;
 
 use crate::report::{Check, Finding};
@@ -98,7 +98,9 @@ impl SnapshotWorkers {
 }
 
 fn worker(election: Election, rx: &Receiver<Work>, keep: Option<u64>) -> WorkerOut {
-    let mut tab = Tabulator::new(election);
+    // Only the contests changed since this worker's last snapshot are rebuilt (the same bytes
+    // as `results_json`, as `LiveResults` documents and its property test checks).
+    let mut live = LiveResults::new(Tabulator::new(election), ReportOptions::default());
     let mut findings = Vec::new();
     let mut done = 0;
     let mut kept = None;
@@ -107,11 +109,11 @@ fn worker(election: Election, rx: &Receiver<Work>, keep: Option<u64>) -> WorkerO
             Work::Apply(reports) => {
                 for r in reports.iter() {
                     // Reports the tabulator refuses were already reported by the engine.
-                    let _ = tab.apply(r);
+                    let _ = live.apply(r);
                 }
             }
             Work::Snapshot { index, sha } => {
-                let json = results_json(&tab);
+                let json = live.json();
                 let got = canvass_server::entry::sha256(json.as_bytes());
                 done += 1;
                 if got != sha {
