@@ -342,7 +342,7 @@ impl RosterState {
 ///
 /// # Errors
 /// [`RosterError`] for a malformed, non-canonical or unsigned document.
-pub(crate) fn open_signed<T>(
+pub fn open_signed<T>(
     doc: &[u8],
     what: &'static str,
     kind: &str,

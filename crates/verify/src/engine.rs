@@ -17,7 +17,7 @@ use canvass_server::entry::{self, EntryKind, SnapshotEntry};
 use canvass_server::pipeline::History as _;
 use canvass_server::{
     Checker, FlagCode, MemoryHistory, Payload, PublicKey, Rejection, Roster, RosterState,
-    Submission, Verdict, authenticate_countersigned, canonical, note,
+    Submission, Verdict, authenticate_countersigned, note,
 };
 use canvass_tally::Tabulator;
 
@@ -577,27 +577,13 @@ impl Engine {
     }
 }
 
-/// Opens a canonical document of type `kind` signed by `key` (among its signature lines).
+/// Opens a canonical document of type `kind` signed by `key`, with the server's own rules.
 fn open_authority_doc<T>(doc: &[u8], kind: &str, key: &PublicKey) -> Result<T, String>
 where
     T: serde::Serialize + serde::de::DeserializeOwned,
 {
-    let n = note::parse(doc)?;
-    if n.kind != kind {
-        return Err(format!("type line is {:?}, expected {kind:?}", n.kind));
-    }
-    let t = canonical::decode::<T>(n.json).map_err(|e| e.to_string())?;
-    let signed = n.signatures.iter().any(|s| {
-        s.name == key.name() && s.id == key.id() && key.verify(n.body.as_bytes(), &s.signature)
-    });
-    if !signed {
-        return Err(format!(
-            "not signed by the authority key {}+{:08x}",
-            key.name(),
-            key.id()
-        ));
-    }
-    Ok(t)
+    canvass_server::roster::open_signed(doc, "authority document", kind, key)
+        .map_err(|e| e.to_string())
 }
 
 /// Per contest the reports touch: the two leading selections and their difference.
