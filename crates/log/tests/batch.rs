@@ -4,49 +4,16 @@
 //! with any proof hash, the leaf or the index is rejected however warm the verifier is; the
 //! prover gives exactly the single-proof generator's hashes in any order.
 
-use std::fs;
-use std::path::{Path, PathBuf};
+mod common;
 
-use base64::Engine as _;
+use std::fs;
+
 use canvass_log::{
     DEFAULT_CACHE_NODES, Hash, InclusionProver, InclusionVerifier, MemoryTree, VerifyError,
     inclusion_proof, leaf_hash, verify_inclusion,
 };
+use common::{Inclusion, files, hash};
 use proptest::prelude::*;
-use serde::Deserialize;
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Inclusion {
-    leaf_idx: u64,
-    tree_size: u64,
-    root: String,
-    leaf_hash: String,
-    proof: Option<Vec<String>>,
-    want_err: bool,
-}
-
-fn vector_files() -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/merkle/inclusion")];
-    while let Some(d) = stack.pop() {
-        for e in fs::read_dir(&d).expect("read vector dir") {
-            let p = e.expect("dir entry").path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.extension().is_some_and(|x| x == "json") {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
-fn hash(s: &str) -> Option<Hash> {
-    let bytes = base64::engine::general_purpose::STANDARD.decode(s).ok()?;
-    Hash::from_slice(&bytes)
-}
 
 /// The RFC 6962 reference leaves the numbered vector directories are about.
 fn reference_leaves() -> Vec<Vec<u8>> {
@@ -75,7 +42,7 @@ fn warm(v: &mut InclusionVerifier, tree: &MemoryTree, size: u64, order: &[u64]) 
 #[test]
 fn inclusion_vectors_fresh_and_warm() {
     let tree = MemoryTree::from_entries(reference_leaves());
-    let paths = vector_files();
+    let paths = files("inclusion");
     assert_eq!(paths.len(), 98, "expected the full vector set");
     let (mut warm_checked, mut warm_rejected) = (0, 0);
     for p in paths {

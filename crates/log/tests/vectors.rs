@@ -2,24 +2,14 @@
 //! see SOURCE.md), positive and negative, against canvass_log's verifiers; and for the happy
 //! paths, proof generation over the RFC 6962 reference leaves.
 
+mod common;
+
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use base64::Engine as _;
 use canvass_log::{Hash, MemoryTree, verify_consistency, verify_inclusion};
+use common::{Inclusion, files, hash};
 use serde::Deserialize;
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Inclusion {
-    leaf_idx: u64,
-    tree_size: u64,
-    root: String,
-    leaf_hash: String,
-    proof: Option<Vec<String>>,
-    desc: String,
-    want_err: bool,
-}
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -31,33 +21,6 @@ struct Consistency {
     proof: Option<Vec<String>>,
     desc: String,
     want_err: bool,
-}
-
-fn files(dir: &str) -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/merkle")
-        .join(dir);
-    let mut out = Vec::new();
-    let mut stack = vec![root];
-    while let Some(d) = stack.pop() {
-        for e in fs::read_dir(&d).expect("read vector dir") {
-            let p = e.expect("dir entry").path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.extension().is_some_and(|x| x == "json") {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
-/// Decodes a vector hash. Our API takes typed 32-byte hashes, so a value of another length can
-/// never reach the verifier: `None` means "rejected before verification".
-fn hash(s: &str) -> Option<Hash> {
-    let bytes = base64::engine::general_purpose::STANDARD.decode(s).ok()?;
-    Hash::from_slice(&bytes)
 }
 
 /// The vectors use 12-byte placeholders ("don't care 1/2") for roots that a correct verifier
