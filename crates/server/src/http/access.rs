@@ -1,6 +1,7 @@
 //! Structured access logs: one `tracing` event per request (target `canvass::access`) with the
 //! method, path (no query string), status, latency, peer address and response bytes. Bodies,
-//! headers and keys are never logged.
+//! headers and keys are never logged. Successful `/log/` reads (static tiles, the checkpoint) are
+//! logged at `debug`.
 
 use std::net::SocketAddr;
 use std::time::Instant;
@@ -31,6 +32,9 @@ pub(crate) async fn log(req: Request, next: Next) -> Response {
     let latency_us = u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX);
     if status >= 500 {
         tracing::warn!(target: "canvass::access", %method, path, status, latency_us, peer, bytes, "request");
+    } else if status < 400 && path.starts_with("/log/") {
+        // Tiles and the checkpoint are static content; a CDN logs them in deployment.
+        tracing::debug!(target: "canvass::access", %method, path, status, latency_us, peer, bytes, "request");
     } else {
         tracing::info!(target: "canvass::access", %method, path, status, latency_us, peer, bytes, "request");
     }

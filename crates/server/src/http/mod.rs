@@ -3,7 +3,9 @@
 //!
 //! Write routes (signed documents, `text/plain`; no CORS; rate limited per IP and per signing
 //! key; bodies over [`ServerConfig::body_limit`] get `413`):
-//! - `POST /api/submissions`, `POST /api/key-changes`, `POST /api/certifications`.
+//! - `POST /api/submissions`, `POST /api/key-changes`, `POST /api/certifications`;
+//! - `POST /api/submissions/batch`: a JSON array of submission documents, logged in order in
+//!   one log batch ([`MAX_BATCH_DOCUMENTS`], [`BATCH_BODY_LIMIT`]).
 //!
 //! Read routes (JSON; CORS for the configured origins):
 //! - `GET /api/results`: the published results snapshot (`docs/results-json.md`), with
@@ -45,6 +47,7 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use crate::app::App;
 
 pub use limit::Limiter;
+pub use write::{BATCH_BODY_LIMIT, MAX_BATCH_DOCUMENTS};
 
 /// Default limit on a request body: 4 MiB (a county's precinct results are far smaller).
 pub const DEFAULT_BODY_LIMIT: usize = 4 << 20;
@@ -198,7 +201,7 @@ pub fn router(app: Arc<App>, body_limit: usize) -> Router {
 }
 
 /// The whole API: read routes with CORS, write routes with the body and key limits, the
-/// log's tiles, the per-IP rate limit and access logs.
+/// per-IP rate limit (not on the log's static, immutable tiles) and access logs.
 pub fn router_with(app: Arc<App>, config: &ServerConfig) -> Router {
     let log_dir = app.log().dir().to_path_buf();
     let shared = Arc::new(Shared {
@@ -221,6 +224,12 @@ pub fn router_with(app: Arc<App>, config: &ServerConfig) -> Router {
         .layer(cors(&config.cors_origins));
     let write = Router::new()
         .route("/api/submissions", post(write::submission))
+        .route(
+            "/api/submissions/batch",
+            post(write::submission_batch).layer(DefaultBodyLimit::max(
+                write::BATCH_BODY_LIMIT.max(config.body_limit),
+            )),
+        )
         .route("/api/key-changes", post(write::key_change))
         .route("/api/certifications", post(write::certification))
         .layer(DefaultBodyLimit::max(config.body_limit));
@@ -235,8 +244,8 @@ pub fn router_with(app: Arc<App>, config: &ServerConfig) -> Router {
         })
         .with_state(shared.clone())
         .merge(site::router(shared.app.clone()))
-        .merge(crate::logroutes::router(log_dir))
         .layer(axum::middleware::from_fn_with_state(shared, limit::per_ip))
+        .merge(crate::logroutes::router(log_dir))
         .layer(axum::middleware::from_fn(method_not_allowed))
         .layer(axum::middleware::from_fn(access::log))
 }
