@@ -51,4 +51,16 @@ pub enum AuditError {
         /// What is wrong and what to do.
         message: String,
     },
+    /// An audit record that does not follow from the records before it.
+    #[error("audit {audit:?} record {seq} ({step}): {message}")]
+    Workflow {
+        /// The audit's name.
+        audit: String,
+        /// The record's seq.
+        seq: u64,
+        /// The step (`start`, `draw`, ...).
+        step: &'static str,
+        /// What is wrong and what to do.
+        message: String,
+    },
 }

@@ -16,6 +16,8 @@
 //! - [`contest`]: reported tallies, winners and the pairwise winner-loser assertions for
 //!   vote-for-N contests, and combining several contests into one sample.
 //! - [`manifest`] and [`retrieval`]: ballot manifests (CSV) and retrieval lists.
+//! - [`workflow`]: the audit as a fold over signed log records (start, manifests, estimates,
+//!   draws, interpretations, measurements), recomputable from the log ([`workflow::recompute`]).
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod alpha;
@@ -31,6 +33,7 @@ pub mod prng;
 pub mod pyrepr;
 pub mod retrieval;
 mod stats;
+pub mod workflow;
 
 pub use consistent::{Draw, consistent_sample, first_ticket, next_ticket, trim_ticket, uniform};
 pub use contest::ReportedContest;

@@ -1,0 +1,570 @@
+//! The audit state: a fold over the audit's records ([`AuditState::apply`]). Each record is
+//! checked against the state before it: steps in order, inputs valid, and every derived
+//! figure (estimates, samples, risk measures, decisions) equal to what the state gives.
+
+use std::collections::{BTreeMap, HashSet};
+
+use crate::contest::ReportedContest;
+use crate::error::AuditError;
+use crate::manifest::{Manifest, ManifestDraw, parse_manifest_csv};
+use crate::prng::validate_dice_seed;
+use crate::workflow::derive;
+use crate::workflow::record::{
+    AuditRecord, BallotVotes, BatchCounts, Decision, Estimate, Interpretations, ManifestPart,
+    Measurement, Method, Start, Step,
+};
+
+/// Where a contest stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContestStatus {
+    /// Still being audited.
+    Active,
+    /// Confirmed in this round.
+    Confirmed(u64),
+    /// Sent to a full hand count after this round.
+    FullHandCount(u64),
+}
+
+/// An audit board's reading of one ballot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Interpretation {
+    /// The round it was entered in.
+    pub round: u64,
+    /// The audit board.
+    pub board: String,
+    /// Contest id → selections marked.
+    pub votes: BTreeMap<String, Vec<String>>,
+}
+
+/// One imported manifest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportedManifest {
+    /// SHA-256 of the CSV, hex.
+    pub sha256: String,
+    /// The CSV text.
+    pub csv: String,
+    /// Its batches.
+    pub manifest: Manifest,
+}
+
+/// One round: its sample and, once measured, the measurement.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Round {
+    /// 1-based round number.
+    pub number: u64,
+    /// The estimate recorded before the draw, if any.
+    pub estimate: Option<Estimate>,
+    /// The draw record.
+    pub draw: crate::workflow::record::DrawRound,
+    /// Ballot-polling draws of this round (in draw order).
+    pub ballots: Vec<ManifestDraw>,
+    /// Batch-comparison draws of this round per contest: batch indices into the contest's
+    /// [`crate::workflow::record::ContestSpec::batches`].
+    pub batches: BTreeMap<String, Vec<usize>>,
+    /// The measurement, once recorded.
+    pub measure: Option<Measurement>,
+}
+
+/// The state of one audit after some of its records.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditState {
+    /// The audit's name.
+    pub audit: String,
+    /// The start record.
+    pub start: Start,
+    /// The risk limit.
+    pub alpha: f64,
+    /// The reported contests, in the order of `start.contests`.
+    pub contests: Vec<ReportedContest>,
+    /// Contest id → status.
+    pub status: BTreeMap<String, ContestStatus>,
+    /// Jurisdiction → its manifest.
+    pub manifests: BTreeMap<String, ImportedManifest>,
+    /// Manifests being received in parts: jurisdiction → (parts, sha256, text so far, parts so far).
+    pending: BTreeMap<String, (u64, String, String, u64)>,
+    /// All manifests merged (by jurisdiction name), fixed at the first draw.
+    pub universe: Option<Manifest>,
+    /// The estimate for the next round, if recorded.
+    pub pending_estimate: Option<Estimate>,
+    /// The rounds drawn.
+    pub rounds: Vec<Round>,
+    /// Ballot id → its interpretation.
+    pub interpretations: BTreeMap<String, Interpretation>,
+    /// (contest, batch) → (round entered, board, hand-counted votes in tally order).
+    pub batch_counts: BTreeMap<(String, String), (u64, String, Vec<u64>)>,
+    /// Every record applied, in order.
+    pub records: Vec<AuditRecord>,
+}
+
+/// A workflow error at record `seq`.
+pub(crate) fn bad(r: &AuditRecord, message: impl Into<String>) -> AuditError {
+    AuditError::Workflow {
+        audit: r.audit.clone(),
+        seq: r.seq,
+        step: r.step.name(),
+        message: message.into(),
+    }
+}
+
+/// Parses a risk limit such as `0.10`.
+///
+/// # Errors
+/// [`AuditError::OutOfRange`] unless it is a decimal strictly between 0 and 1.
+pub fn parse_risk_limit(s: &str) -> Result<f64, AuditError> {
+    match s.parse::<f64>() {
+        Ok(a) if a > 0.0 && a < 1.0 && s.starts_with("0.") => Ok(a),
+        _ => Err(AuditError::OutOfRange {
+            name: "risk limit",
+            value: s.to_owned(),
+            expected: "a decimal strictly between 0 and 1, written like 0.10",
+        }),
+    }
+}
+
+impl AuditState {
+    /// The state after a start record.
+    ///
+    /// # Errors
+    /// [`AuditError::Workflow`] if the record is not a valid start (first record, seed a
+    /// dice roll of at least 20 digits, risk limit in (0, 1), contests auditable).
+    pub fn start(r: &AuditRecord) -> Result<AuditState, AuditError> {
+        let Step::Start(s) = &r.step else {
+            return Err(bad(r, "an audit begins with a start record"));
+        };
+        if r.seq != 1 {
+            return Err(bad(r, "the start record has seq 1"));
+        }
+        if r.audit.is_empty() || r.audit.len() > 100 || r.audit.contains(['/', '\n']) {
+            return Err(bad(
+                r,
+                "the audit name must be 1 to 100 characters without / or newline",
+            ));
+        }
+        validate_dice_seed(&s.seed).map_err(|e| bad(r, e.to_string()))?;
+        let alpha = parse_risk_limit(&s.risk_limit).map_err(|e| bad(r, e.to_string()))?;
+        if s.max_rounds == 0 {
+            return Err(bad(r, "max_rounds must be at least 1"));
+        }
+        if s.contests.is_empty() {
+            return Err(bad(r, "name at least one contest to audit"));
+        }
+        if s.results.results_sha256.len() != 64
+            || !s
+                .results
+                .results_sha256
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit())
+        {
+            return Err(bad(r, "results.results_sha256 must be 64 hex digits"));
+        }
+        let mut contests = Vec::new();
+        let mut status = BTreeMap::new();
+        for c in &s.contests {
+            if status.insert(c.id.clone(), ContestStatus::Active).is_some() {
+                return Err(bad(r, format!("contest {} is listed twice", c.id)));
+            }
+            let winners = usize::try_from(c.winners).unwrap_or(usize::MAX);
+            let rc = ReportedContest::new(c.tally.clone(), c.ballots, winners)
+                .map_err(|e| bad(r, format!("contest {}: {e}", c.id)))?;
+            derive::check_batches(c, &rc).map_err(|m| bad(r, format!("contest {}: {m}", c.id)))?;
+            contests.push(rc);
+        }
+        Ok(AuditState {
+            audit: r.audit.clone(),
+            start: s.clone(),
+            alpha,
+            contests,
+            status,
+            manifests: BTreeMap::new(),
+            pending: BTreeMap::new(),
+            universe: None,
+            pending_estimate: None,
+            rounds: Vec::new(),
+            interpretations: BTreeMap::new(),
+            batch_counts: BTreeMap::new(),
+            records: vec![r.clone()],
+        })
+    }
+
+    /// The next record's `seq`.
+    pub fn next_seq(&self) -> u64 {
+        self.records.len() as u64 + 1
+    }
+
+    /// The round being audited (drawn, not yet measured), if any.
+    pub fn open_round(&self) -> Option<&Round> {
+        self.rounds.last().filter(|r| r.measure.is_none())
+    }
+
+    /// Whether every contest is confirmed or sent to a full hand count.
+    pub fn finished(&self) -> bool {
+        self.status.values().all(|s| *s != ContestStatus::Active)
+    }
+
+    /// Indices (into `start.contests`) of active contests using `method`.
+    pub fn active(&self, method: Method) -> Vec<usize> {
+        (0..self.start.contests.len())
+            .filter(|&i| {
+                let c = &self.start.contests[i];
+                c.method == method && self.status.get(&c.id) == Some(&ContestStatus::Active)
+            })
+            .collect()
+    }
+
+    /// Every ballot-polling draw so far, in draw order.
+    pub fn all_ballot_draws(&self) -> impl Iterator<Item = &ManifestDraw> {
+        self.rounds.iter().flat_map(|r| r.ballots.iter())
+    }
+
+    /// Applies the next record.
+    ///
+    /// # Errors
+    /// [`AuditError::Workflow`] naming the record and what is wrong; the state is unchanged.
+    pub fn apply(&mut self, r: &AuditRecord) -> Result<(), AuditError> {
+        if r.audit != self.audit {
+            return Err(bad(
+                r,
+                format!("record of audit {:?} applied to {:?}", r.audit, self.audit),
+            ));
+        }
+        if r.seq != self.next_seq() {
+            return Err(bad(
+                r,
+                format!(
+                    "expected seq {}: records come in order without gaps",
+                    self.next_seq()
+                ),
+            ));
+        }
+        if self.finished() && !matches!(r.step, Step::Interpret(_) | Step::BatchCount(_)) {
+            return Err(bad(
+                r,
+                "the audit is finished: every contest is confirmed or in a full hand count",
+            ));
+        }
+        match &r.step {
+            Step::Start(_) => return Err(bad(r, "the audit has already started")),
+            Step::Manifest(m) => self.manifest(r, m)?,
+            Step::Estimate(e) => {
+                if self.open_round().is_some() {
+                    return Err(bad(
+                        r,
+                        "estimate after the round's draw: measure the round first",
+                    ));
+                }
+                let want = derive::estimate(self).map_err(|m| bad(r, m))?;
+                if &want != e {
+                    return Err(bad(
+                        r,
+                        format!("estimate differs from the recomputed one: {want:?}"),
+                    ));
+                }
+                self.pending_estimate = Some(e.clone());
+            }
+            Step::Draw(d) => {
+                if self.open_round().is_some() {
+                    return Err(bad(r, "the previous round is not measured yet"));
+                }
+                if !self.pending.is_empty() {
+                    return Err(bad(r, "a manifest is still missing parts"));
+                }
+                let round = derive::draw(self, d.ballots).map_err(|m| bad(r, m))?;
+                if &round.draw != d {
+                    return Err(bad(
+                        r,
+                        format!("draw differs from the recomputed sample: {:?}", round.draw),
+                    ));
+                }
+                if self.universe.is_none() {
+                    self.universe = Some(derive::universe(self).map_err(|m| bad(r, m))?);
+                }
+                let mut round = round;
+                round.estimate = self.pending_estimate.take();
+                self.rounds.push(round);
+            }
+            Step::Interpret(i) => self.interpret(r, i)?,
+            Step::BatchCount(b) => self.batch_count(r, b)?,
+            Step::Measure(m) => {
+                let want = derive::measure(self).map_err(|e| bad(r, e))?;
+                if &want != m {
+                    return Err(bad(
+                        r,
+                        format!("measurement differs from the recomputed one: {want:?}"),
+                    ));
+                }
+                let round = m.round;
+                for c in &m.contests {
+                    let s = match c.decision {
+                        Decision::Confirmed => ContestStatus::Confirmed(round),
+                        Decision::FullHandCount => ContestStatus::FullHandCount(round),
+                        Decision::NextRound => ContestStatus::Active,
+                    };
+                    self.status.insert(c.contest.clone(), s);
+                }
+                if let Some(last) = self.rounds.last_mut() {
+                    last.measure = Some(m.clone());
+                }
+            }
+        }
+        self.records.push(r.clone());
+        Ok(())
+    }
+
+    fn manifest(&mut self, r: &AuditRecord, m: &ManifestPart) -> Result<(), AuditError> {
+        if !self.rounds.is_empty() {
+            return Err(bad(r, "manifests are imported before the first draw"));
+        }
+        if self.manifests.contains_key(&m.jurisdiction) {
+            return Err(bad(
+                r,
+                format!("the manifest of {} is already imported", m.jurisdiction),
+            ));
+        }
+        let (parts, sha, mut text, done) = match self.pending.remove(&m.jurisdiction) {
+            Some(p) => p,
+            None => (m.parts, m.sha256.clone(), String::new(), 0),
+        };
+        if m.part != done + 1 || m.parts != parts || m.sha256 != sha || m.part > m.parts {
+            return Err(bad(
+                r,
+                format!(
+                    "expected part {} of {parts} of {}'s manifest with sha256 {sha}",
+                    done + 1,
+                    m.jurisdiction
+                ),
+            ));
+        }
+        text.push_str(&m.csv);
+        if m.part < m.parts {
+            self.pending
+                .insert(m.jurisdiction.clone(), (parts, sha, text, m.part));
+            return Ok(());
+        }
+        if crate::consistent::sha256_hex(&text) != sha {
+            return Err(bad(r, "the manifest parts do not hash to sha256"));
+        }
+        let file = format!("manifest of {}", m.jurisdiction);
+        let manifest = parse_manifest_csv(&file, &text).map_err(|e| bad(r, e.to_string()))?;
+        if let Some(b) = manifest
+            .batches()
+            .iter()
+            .find(|b| b.jurisdiction != m.jurisdiction)
+        {
+            return Err(bad(
+                r,
+                format!(
+                    "batch {} names jurisdiction {:?}, not {:?}: import one manifest per jurisdiction",
+                    b.key_str(),
+                    b.jurisdiction,
+                    m.jurisdiction
+                ),
+            ));
+        }
+        self.manifests.insert(
+            m.jurisdiction.clone(),
+            ImportedManifest {
+                sha256: sha,
+                csv: text,
+                manifest,
+            },
+        );
+        Ok(())
+    }
+
+    fn interpret(&mut self, r: &AuditRecord, i: &Interpretations) -> Result<(), AuditError> {
+        let Some(open) = self.open_round() else {
+            return Err(bad(r, "no round is open: draw a sample first"));
+        };
+        if i.round != open.number {
+            return Err(bad(
+                r,
+                format!("round {} is open, not {}", open.number, i.round),
+            ));
+        }
+        if i.board.trim().is_empty() || i.ballots.is_empty() {
+            return Err(bad(r, "name the audit board and at least one ballot"));
+        }
+        let drawn: HashSet<&str> = self
+            .all_ballot_draws()
+            .map(|d| d.draw.id.as_str())
+            .collect();
+        let mut seen = HashSet::new();
+        for BallotVotes { id, votes } in &i.ballots {
+            if !drawn.contains(id.as_str()) {
+                return Err(bad(r, format!("ballot {id} was not drawn")));
+            }
+            if self.interpretations.contains_key(id) || !seen.insert(id) {
+                return Err(bad(r, format!("ballot {id} is already interpreted")));
+            }
+            for (contest, marks) in votes {
+                let Some(k) = self
+                    .start
+                    .contests
+                    .iter()
+                    .position(|c| &c.id == contest && c.method == Method::Bravo)
+                else {
+                    return Err(bad(
+                        r,
+                        format!("ballot {id}: contest {contest} is not audited by ballot polling"),
+                    ));
+                };
+                let mut names = HashSet::new();
+                for m in marks {
+                    if self.contests[k].index_of(m).is_none() {
+                        return Err(bad(
+                            r,
+                            format!("ballot {id}: {m:?} is not a selection of contest {contest}"),
+                        ));
+                    }
+                    if !names.insert(m) {
+                        return Err(bad(
+                            r,
+                            format!("ballot {id}: {m:?} is listed twice in contest {contest}"),
+                        ));
+                    }
+                }
+            }
+        }
+        for b in &i.ballots {
+            self.interpretations.insert(
+                b.id.clone(),
+                Interpretation {
+                    round: i.round,
+                    board: i.board.clone(),
+                    votes: b.votes.clone(),
+                },
+            );
+        }
+        Ok(())
+    }
+
+    fn batch_count(&mut self, r: &AuditRecord, b: &BatchCounts) -> Result<(), AuditError> {
+        let Some(open) = self.open_round() else {
+            return Err(bad(r, "no round is open: draw a sample first"));
+        };
+        if b.round != open.number {
+            return Err(bad(
+                r,
+                format!("round {} is open, not {}", open.number, b.round),
+            ));
+        }
+        let Some(k) = self
+            .start
+            .contests
+            .iter()
+            .position(|c| c.id == b.contest && c.method == Method::Macro)
+        else {
+            return Err(bad(
+                r,
+                format!("contest {} is not audited by batch comparison", b.contest),
+            ));
+        };
+        let spec = &self.start.contests[k];
+        let drawn: HashSet<usize> = self
+            .rounds
+            .iter()
+            .flat_map(|r| r.batches.get(&b.contest).into_iter().flatten().copied())
+            .collect();
+        let mut seen = HashSet::new();
+        for (batch, votes) in &b.batches {
+            let Some(p) = spec.batches.iter().position(|x| &x.batch == batch) else {
+                return Err(bad(
+                    r,
+                    format!("batch {batch} is not a batch of contest {}", b.contest),
+                ));
+            };
+            if !drawn.contains(&p) {
+                return Err(bad(
+                    r,
+                    format!("batch {batch} was not drawn for contest {}", b.contest),
+                ));
+            }
+            if votes.len() != spec.tally.len() {
+                return Err(bad(
+                    r,
+                    format!(
+                        "batch {batch}: {} counts for {} selections",
+                        votes.len(),
+                        spec.tally.len()
+                    ),
+                ));
+            }
+            let key = (b.contest.clone(), batch.clone());
+            if self.batch_counts.contains_key(&key) || !seen.insert(batch) {
+                return Err(bad(
+                    r,
+                    format!("batch {batch} of contest {} is already counted", b.contest),
+                ));
+            }
+        }
+        for (batch, votes) in &b.batches {
+            self.batch_counts.insert(
+                (b.contest.clone(), batch.clone()),
+                (b.round, b.board.clone(), votes.clone()),
+            );
+        }
+        Ok(())
+    }
+}
+
+/// Recomputes one audit from its records: the fold of [`AuditState::apply`] from the start
+/// record.
+///
+/// # Errors
+/// The first record that does not follow ([`AuditError::Workflow`]), or an empty list.
+pub fn recompute(records: &[AuditRecord]) -> Result<AuditState, AuditError> {
+    let Some(first) = records.first() else {
+        return Err(AuditError::Workflow {
+            audit: String::new(),
+            seq: 0,
+            step: "start",
+            message: "no records".into(),
+        });
+    };
+    let mut st = AuditState::start(first)?;
+    for r in &records[1..] {
+        st.apply(r)?;
+    }
+    Ok(st)
+}
+
+/// Every audit in a log, by name.
+#[derive(Debug, Clone, Default)]
+pub struct Ledger {
+    /// Audit name → state.
+    pub audits: BTreeMap<String, AuditState>,
+}
+
+impl Ledger {
+    /// Applies a record to its audit (a start record begins a new audit).
+    ///
+    /// # Errors
+    /// As [`AuditState::apply`]; also a second start for an existing name, or a record of an
+    /// audit never started.
+    pub fn apply(&mut self, r: &AuditRecord) -> Result<(), AuditError> {
+        match (self.audits.get_mut(&r.audit), &r.step) {
+            (None, Step::Start(_)) => {
+                let st = AuditState::start(r)?;
+                self.audits.insert(r.audit.clone(), st);
+                Ok(())
+            }
+            (None, _) => Err(bad(r, format!("audit {:?} has not been started", r.audit))),
+            (Some(_), Step::Start(_)) => Err(bad(
+                r,
+                format!("audit {:?} already exists: choose another name", r.audit),
+            )),
+            (Some(st), _) => st.apply(r),
+        }
+    }
+
+    /// Whether `r` would apply, without changing anything.
+    ///
+    /// # Errors
+    /// As [`Ledger::apply`].
+    pub fn check(&self, r: &AuditRecord) -> Result<(), AuditError> {
+        match self.audits.get(&r.audit) {
+            Some(st) if !matches!(r.step, Step::Start(_)) => st.clone().apply(r),
+            _ => self.clone().apply(r),
+        }
+    }
+}
