@@ -4,9 +4,11 @@
 //! - [`tlog`]: the file-backed transparency log (C2SP tlog-tiles on disk, group-committed
 //!   journal, crash recovery, checkpoints).
 //! - [`Store`]: accepted submissions, amendments and security events, append-only;
-//!   [`sqlite::SqliteStore`] is the embedded implementation.
+//!   [`sqlite::SqliteStore`] is the embedded implementation, [`postgres::PgStore`] the
+//!   scale-out one (several server instances on one PostgreSQL server).
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod postgres;
 pub mod records;
 pub mod sqlite;
 pub mod tlog;
@@ -15,8 +17,8 @@ pub use records::{Appended, DbError, SecurityEvent, SubmissionRecord};
 
 /// The relational store of accepted submissions and security events. Implementations keep
 /// every row forever (no update, no delete) and make each call atomic: a call that fails
-/// writes nothing. SQLite ([`sqlite::SqliteStore`]) is the embedded one; a PostgreSQL one
-/// can satisfy the same contract.
+/// writes nothing. SQLite ([`sqlite::SqliteStore`]) is the embedded one, PostgreSQL
+/// ([`postgres::PgStore`]) the shared one; `tests/conformance.rs` runs one suite against both.
 pub trait Store {
     /// Appends accepted submissions in one transaction. A record equal in jurisdiction,
     /// sequence and digest to a stored one is [`Appended::AlreadyPresent`].

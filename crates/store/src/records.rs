@@ -62,6 +62,16 @@ pub enum DbError {
         /// The cause.
         source: rusqlite::Error,
     },
+    /// The PostgreSQL server failed or refused (connection, I/O, constraint, locking).
+    #[error(
+        "database {database}: {source}; check that the server is running and the URL (--database) is right"
+    )]
+    Postgres {
+        /// The connection string, password redacted.
+        database: String,
+        /// The cause.
+        source: ::postgres::Error,
+    },
     /// The database was made by a newer canvass.
     #[error(
         "database {path} is at schema version {found}, this canvass knows up to {known}: upgrade canvass"

@@ -1,0 +1,2 @@
+//! Support shared by the store tests.
+pub mod pg;
