@@ -21,6 +21,7 @@ use canvass_server::{
 };
 use canvass_tally::Tabulator;
 
+use crate::levels::{self, ContestDoc, Reported};
 use crate::report::{Check, Counts, Finding};
 use crate::results::SnapshotWorkers;
 
@@ -37,6 +38,12 @@ pub struct EngineOptions {
     pub keep: Option<u64>,
     /// Recompute only the snapshot entries from this log index on (the monitor's new ones).
     pub snapshots_from: u64,
+    /// Published contest documents, each compared at every level with the contest recomputed
+    /// at the snapshot it claims (at the end of the log when it claims none).
+    pub contests: Vec<ContestDoc>,
+    /// With no contest documents: recompute every contest at every level at the end anyway
+    /// (each level's sums are checked).
+    pub levels: bool,
 }
 
 /// How one amendment moved a contest's margin.
@@ -130,6 +137,9 @@ pub struct Engine {
     certified: HashMap<String, u64>,
     changed: HashMap<String, u64>,
     snapshots: BTreeMap<u64, String>,
+    docs_at: BTreeMap<u64, Vec<ContestDoc>>,
+    docs_final: Vec<ContestDoc>,
+    reported: Reported,
     out: EngineOutput,
 }
 
@@ -142,9 +152,20 @@ fn code_of(r: &Rejection) -> String {
 
 impl Engine {
     /// A replay from entry 0.
-    pub fn new(opts: EngineOptions) -> Self {
+    pub fn new(mut opts: EngineOptions) -> Self {
+        let mut docs_at: BTreeMap<u64, Vec<ContestDoc>> = BTreeMap::new();
+        let mut docs_final = Vec::new();
+        for d in std::mem::take(&mut opts.contests) {
+            match d.log_index {
+                Some(i) => docs_at.entry(i).or_default().push(d),
+                None => docs_final.push(d),
+            }
+        }
         Engine {
             opts,
+            docs_at,
+            docs_final,
+            reported: Reported::default(),
             roster_bytes: Vec::new(),
             roster: None,
             dead: false,
@@ -383,6 +404,14 @@ impl Engine {
             return;
         };
         let Some(tab) = self.tab.as_mut() else { return };
+        if self.opts.levels || !self.docs_at.is_empty() || !self.docs_final.is_empty() {
+            for r in &results {
+                self.reported.unit.insert(r.precinct.to_string(), index);
+            }
+            self.reported
+                .jurisdiction
+                .insert(s.jurisdiction.to_string(), index);
+        }
         let before = s.amendment.as_ref().map(|_| margins(tab, &results));
         for r in &results {
             if let Err(err) = tab.apply(r) {
@@ -467,6 +496,18 @@ impl Engine {
         }
         self.snapshots.insert(index, s.results_sha256);
         self.out.last_snapshot = Some(index);
+        if let Some(docs) = self.docs_at.remove(&index) {
+            self.check_levels(&docs, Some(index));
+        }
+    }
+
+    /// Compares contest documents with the contests recomputed from the entries so far.
+    fn check_levels(&mut self, docs: &[ContestDoc], at: Option<u64>) {
+        let Some(tab) = self.tab.as_ref() else { return };
+        let (f, c) = levels::check(tab, docs, at, &self.reported, threads());
+        self.out.findings.extend(f);
+        self.out.counts.contests += c.contests;
+        self.out.counts.areas += c.areas;
     }
 
     fn key_change(&mut self, index: u64, e: &[u8]) {
@@ -552,13 +593,66 @@ impl Engine {
         });
     }
 
+    /// Keeps the results JSON at snapshot `keep` (a log index not replayed yet) from now on.
+    pub fn set_keep(&mut self, keep: Option<u64>) {
+        self.opts.keep = keep;
+        if let Some(w) = self.workers.as_mut() {
+            w.set_keep(keep);
+        }
+    }
+
+    /// What the replay found since the last `take` (findings, notes, events, submissions; the
+    /// counts so far), waiting for the snapshot workers to catch up; the replay can go on.
+    /// With `final_json`, the results JSON of the entries so far is computed too.
+    pub fn take(&mut self, final_json: bool) -> EngineOutput {
+        let mut out = std::mem::take(&mut self.out);
+        if let Some(w) = self.workers.as_mut() {
+            let (f, n, kept) = w.drain();
+            out.findings.extend(f);
+            out.findings.sort_by_key(|f| f.log_index);
+            out.counts.snapshots += n;
+            out.kept_json = kept;
+        }
+        self.out.counts = out.counts.clone();
+        self.out.last_snapshot = out.last_snapshot;
+        if final_json {
+            out.final_json = self.tab.as_ref().map(crate::results::results_json);
+        }
+        out.roster = self.roster.clone();
+        out
+    }
+
     /// Ends the replay: waits for the snapshot workers and computes the whole log's results.
     pub fn finish(mut self) -> EngineOutput {
+        for (index, docs) in std::mem::take(&mut self.docs_at) {
+            for d in docs {
+                let mut f = Finding::new(
+                    Check::Levels,
+                    "the published contest claims to be the snapshot at this log index, which is not a snapshot entry of the checkpointed log",
+                )
+                .at(index)
+                .code("no-such-snapshot");
+                f.contest = Some(d.id);
+                self.out.findings.push(f);
+            }
+        }
+        let docs = std::mem::take(&mut self.docs_final);
+        if !docs.is_empty() {
+            let at = self.out.last_snapshot;
+            self.check_levels(&docs, at);
+        } else if self.opts.levels && self.out.counts.contests == 0 {
+            if let Some(tab) = self.tab.as_ref() {
+                let (f, c) = levels::recompute_all(tab, threads());
+                self.out.findings.extend(f);
+                self.out.counts.contests += c.contests;
+                self.out.counts.areas += c.areas;
+            }
+        }
         if let Some(w) = self.workers.take() {
             let (f, n, kept) = w.finish();
             self.out.findings.extend(f);
             self.out.findings.sort_by_key(|f| f.log_index);
-            self.out.counts.snapshots = n;
+            self.out.counts.snapshots += n;
             self.out.kept_json = kept;
         }
         self.out.final_json = self.tab.as_ref().map(crate::results::results_json);
@@ -575,6 +669,11 @@ impl Engine {
     pub fn last_sequence(&self, jurisdiction: &str) -> Option<u64> {
         self.history.last_sequence(jurisdiction)
     }
+}
+
+/// Threads for recomputing contests at every level.
+fn threads() -> usize {
+    std::thread::available_parallelism().map_or(2, std::num::NonZero::get)
 }
 
 /// Opens a canonical document of type `kind` signed by `key`, with the server's own rules.

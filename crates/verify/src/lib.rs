@@ -7,6 +7,8 @@
 //!   recomputed up to the root.
 //! - [`engine`]: the log's entries replayed with the server's own pipeline, trusting nothing.
 //! - [`results`]: snapshot entries and published results recomputed and compared.
+//! - [`levels`]: every contest at every level (states, counties, districts, reporting
+//!   units) recomputed and compared with `api/contests/{id}`.
 //! - [`verify()`]: all of it, as one [`Report`] of [`Finding`]s.
 //! - [`monitor`]: polling, state kept between polls, structured alerts.
 //! - [`policy`]: the witness policy file.
@@ -14,6 +16,7 @@
 
 pub mod engine;
 pub mod error;
+pub mod levels;
 pub mod monitor;
 pub mod policy;
 pub mod report;

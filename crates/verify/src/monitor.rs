@@ -20,7 +20,7 @@ use crate::engine::{Engine, EngineOptions, Event};
 use crate::error::SourceError;
 use crate::report::Finding;
 use crate::source::Source;
-use crate::tree::{read_checkpoint, walk};
+use crate::tree::{Walker, read_checkpoint};
 use crate::verify::{check_store, compare_results, consistency, source_vkey};
 
 /// What the monitor remembers between polls (the `--state` file, JSON).
@@ -157,8 +157,9 @@ impl Raise<'_> {
     }
 }
 
-/// Polls `src` once: returns the alerts and updates `state`. `now` is the current time
-/// (seconds since the Unix epoch), used for alert times and burst windows.
+/// Polls `src` once with a monitor made for this poll (the whole log is replayed): returns
+/// the alerts and updates `state`. `now` is the current time (seconds since the Unix epoch),
+/// used for alert times and burst windows. A long-running monitor keeps a [`Monitor`].
 ///
 /// # Errors
 /// [`SourceError`] when the source cannot be read (unreachable: no alert, try again).
@@ -168,136 +169,257 @@ pub fn poll(
     cfg: &MonitorConfig,
     now: u64,
 ) -> Result<Vec<Alert>, SourceError> {
-    let location = src.locate("");
-    let mut r = Raise {
-        src: &location,
-        now,
-        alerts: Vec::new(),
-    };
-    let published = src.fetch("api/results")?;
-    let results_index = src.results_log_index();
-    let verifier = match &cfg.log_key {
-        Some(v) => v.clone(),
-        None => {
-            let v = source_vkey(src)?;
-            if let Some(seen) = state.log_vkey.as_ref().filter(|s| **s != v.to_vkey()) {
-                r.raise(
-                    "log-key-changed",
-                    Severity::Critical,
-                    None,
-                    format!("the log key changed from {seen} to {}", v.to_vkey()),
-                    serde_json::json!({"before": seen, "now": v.to_vkey()}),
-                );
-                // Keep checking against the key first seen.
-                LogVerifier::from_vkey(seen).unwrap_or(v)
-            } else {
-                v
-            }
-        }
-    };
-    let mut findings = Vec::new();
-    let mut cp = read_checkpoint(src, &verifier, cfg.policy.as_ref(), &mut findings)?;
-    for _ in 0..50 {
-        if results_index.is_none_or(|i| i < cp.checkpoint.size) {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-        findings.clear();
-        cp = read_checkpoint(src, &verifier, cfg.policy.as_ref(), &mut findings)?;
-    }
-    for f in &findings {
-        r.finding(f);
-    }
-    let new = cp.checkpoint.clone();
-    let old = state
-        .checkpoint
-        .as_ref()
-        .and_then(|n| verifier.open_checkpoint(n.as_bytes()).ok());
-    let mut consistent = true;
-    if let Some(old) = &old {
-        if let Some(f) = consistency(src, old, &new) {
-            consistent = false;
-            r.finding(&f);
-        }
-    }
-    let results_sha = published
-        .as_ref()
-        .map(|p| crate::results::hex(&canvass_server::entry::sha256(p)));
-    if let (Some(before), Some(now_sha)) = (&state.results_sha256, &results_sha) {
-        if before != now_sha && new.size <= state.size {
-            r.raise(
-                "results-changed-without-log-growth",
-                Severity::Critical,
-                results_index,
-                format!(
-                    "the published results changed (SHA-256 {before} → {now_sha}) while the log stayed at {} entries",
-                    new.size
-                ),
-                serde_json::json!({"before": before, "now": now_sha, "log_size": new.size}),
-            );
-        }
-    }
+    let mut m = Monitor::new(std::mem::take(state), cfg.clone());
+    let r = m.poll(src, now);
+    *state = m.state;
+    r
+}
 
-    // Replay; alert on what is new.
-    let from = if consistent {
-        state.size.min(new.size)
-    } else {
-        0
-    };
-    let mut engine = Engine::new(EngineOptions {
+/// A replay recomputing snapshots from log index `from` on.
+fn engine(cfg: &MonitorConfig, from: u64) -> Engine {
+    Engine::new(EngineOptions {
         election: cfg.election.clone(),
         authority: cfg.authority.clone(),
         workers: cfg.workers,
-        keep: results_index,
         snapshots_from: from,
+        ..EngineOptions::default()
+    })
+}
+
+/// The log as replayed so far, kept between polls so a poll reads only the new entries.
+struct Run {
+    engine: Engine,
+    walker: Walker,
+    /// The results JSON at a snapshot, once computed (the published results may claim it
+    /// again at later polls).
+    kept: Option<(u64, String)>,
+}
+
+/// A monitor that keeps its replay of the log in memory between polls: each poll reads the
+/// new entry bundles only (and the few tiles that prove the checkpoint consistent), replays
+/// the new entries and recomputes the new snapshots. Started from a state file, its first
+/// poll replays the log once (alerting only on entries after `state.size`).
+pub struct Monitor {
+    /// What is kept in the state file.
+    pub state: MonitorState,
+    cfg: MonitorConfig,
+    run: Option<Run>,
+    replayed: u64,
+}
+
+impl Monitor {
+    /// A monitor resuming from `state`.
+    pub fn new(state: MonitorState, cfg: MonitorConfig) -> Self {
+        Monitor {
+            state,
+            cfg,
+            run: None,
+            replayed: 0,
+        }
+    }
+
+    /// Log entries replayed by the last poll.
+    pub fn replayed(&self) -> u64 {
+        self.replayed
+    }
+
+    /// Polls `src` once: returns the alerts and updates the state. `now` is the current time
+    /// (seconds since the Unix epoch), used for alert times and burst windows.
+    ///
+    /// # Errors
+    /// [`SourceError`] when the source cannot be read (unreachable: no alert, try again).
+    pub fn poll(&mut self, src: &dyn Source, now: u64) -> Result<Vec<Alert>, SourceError> {
+        let location = src.locate("");
+        let mut r = Raise {
+            src: &location,
+            now,
+            alerts: Vec::new(),
+        };
+        let cfg = self.cfg.clone();
+        let published = src.fetch("api/results")?;
+        let results_index = src.results_log_index();
+        let verifier = match &cfg.log_key {
+            Some(v) => v.clone(),
+            None => {
+                let v = source_vkey(src)?;
+                if let Some(seen) = self.state.log_vkey.as_ref().filter(|s| **s != v.to_vkey()) {
+                    r.raise(
+                        "log-key-changed",
+                        Severity::Critical,
+                        None,
+                        format!("the log key changed from {seen} to {}", v.to_vkey()),
+                        serde_json::json!({"before": seen, "now": v.to_vkey()}),
+                    );
+                    // Keep checking against the key first seen.
+                    LogVerifier::from_vkey(seen).unwrap_or(v)
+                } else {
+                    v
+                }
+            }
+        };
+        let mut findings = Vec::new();
+        let mut cp = read_checkpoint(src, &verifier, cfg.policy.as_ref(), &mut findings)?;
+        for _ in 0..50 {
+            if results_index.is_none_or(|i| i < cp.checkpoint.size) {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            findings.clear();
+            cp = read_checkpoint(src, &verifier, cfg.policy.as_ref(), &mut findings)?;
+        }
+        for f in &findings {
+            r.finding(f);
+        }
+        let new = cp.checkpoint.clone();
+        let old = self
+            .state
+            .checkpoint
+            .as_ref()
+            .and_then(|n| verifier.open_checkpoint(n.as_bytes()).ok());
+        let mut consistent = true;
+        if let Some(old) = &old {
+            if let Some(f) = consistency(src, old, &new) {
+                consistent = false;
+                r.finding(&f);
+            }
+        }
+        let results_sha = published
+            .as_ref()
+            .map(|p| crate::results::hex(&canvass_server::entry::sha256(p)));
+        if let (Some(before), Some(now_sha)) = (&self.state.results_sha256, &results_sha) {
+            if before != now_sha && new.size <= self.state.size {
+                r.raise(
+                    "results-changed-without-log-growth",
+                    Severity::Critical,
+                    results_index,
+                    format!(
+                        "the published results changed (SHA-256 {before} → {now_sha}) while the log stayed at {} entries",
+                        new.size
+                    ),
+                    serde_json::json!({"before": before, "now": now_sha, "log_size": new.size}),
+                );
+            }
+        }
+
+        // Replay what is new (a log inconsistent with the last one seen: all of it, apart,
+        // keeping the replay of the good log); alert on what is new.
+        let from = if consistent {
+            self.state.size.min(new.size)
+        } else {
+            0
+        };
+        let fresh = |from| Run {
+            engine: engine(&cfg, from),
+            walker: Walker::default(),
+            kept: None,
+        };
+        let mut apart = None;
+        let run = if consistent {
+            match self.run.take() {
+                Some(run) if run.walker.leaves() == from => self.run.insert(run),
+                _ => self.run.insert(fresh(from)),
+            }
+        } else {
+            apart.insert(fresh(0))
+        };
+        let start = run.walker.leaves();
+        run.engine.set_keep(results_index.filter(|&i| i >= start));
+        let mut walk_findings = Vec::new();
+        let engine = &mut run.engine;
+        let (root, _) = run.walker.extend(
+            src,
+            new.size,
+            &mut walk_findings,
+            &mut |i, e| engine.entry(i, e),
+            &mut |_| {},
+        )?;
+        self.replayed = run.walker.leaves() - start;
+        let walked = root.is_some();
+        if root.is_some_and(|root| root != new.root) {
+            walk_findings.push(
+                Finding::new(
+                    crate::Check::Tiles,
+                    "the checkpoint's root is not the root of the entries",
+                )
+                .code("root-mismatch"),
+            );
+        }
+        let mut out = run.engine.take(results_index.is_none());
+        if let (Some(i), Some(json)) = (results_index, out.kept_json.take()) {
+            run.kept = Some((i, json));
+        }
+        if let Some(i) = results_index.filter(|&i| i < start) {
+            if run.kept.as_ref().is_none_or(|(k, _)| *k != i) {
+                // Results of a snapshot replayed before but not kept (published late): replay
+                // the log again for them alone.
+                run.kept = kept_at(src, &cfg, i, new.size)?.map(|j| (i, j));
+            }
+        }
+        match (results_index, &run.kept) {
+            (Some(i), Some((k, json))) if i == *k => out.kept_json = Some(json.clone()),
+            _ => {}
+        }
+        compare_results(
+            published.as_deref(),
+            results_index,
+            &out,
+            &mut walk_findings,
+        );
+        check_store(src, new.size, from, &out, &mut walk_findings, &mut |_| {})?;
+        // Tiles, published results and the index are alerted on whatever entry they concern
+        // (the files or the results changed now); the replay's findings only for new entries.
+        for f in walk_findings.iter().chain(
+            out.findings
+                .iter()
+                .filter(|f| f.log_index.is_none_or(|i| i >= from)),
+        ) {
+            r.finding(f);
+        }
+        for e in &out.events {
+            event_alerts(&mut r, e, from, &cfg);
+        }
+        if !walked && consistent {
+            // Replay again from the start next time.
+            self.run = None;
+        }
+        security(&mut r, src, &mut self.state, &cfg)?;
+
+        if consistent {
+            self.state.checkpoint = Some(cp.note.clone());
+            self.state.size = new.size;
+        }
+        self.state.results_sha256 = results_sha;
+        self.state
+            .log_vkey
+            .get_or_insert_with(|| verifier.to_vkey());
+        self.state.polls += 1;
+        Ok(r.alerts)
+    }
+}
+
+/// The results JSON at snapshot `index` of a log of `size` entries, replayed again.
+fn kept_at(
+    src: &dyn Source,
+    cfg: &MonitorConfig,
+    index: u64,
+    size: u64,
+) -> Result<Option<String>, SourceError> {
+    let mut e = Engine::new(EngineOptions {
+        election: cfg.election.clone(),
+        authority: cfg.authority.clone(),
+        workers: 1,
+        keep: Some(index),
+        snapshots_from: u64::MAX,
+        ..EngineOptions::default()
     });
-    let mut walk_findings = Vec::new();
-    let (root, _) = walk(
+    crate::tree::walk(
         src,
-        new.size,
-        &mut walk_findings,
-        &mut |i, e| engine.entry(i, e),
+        size,
+        &mut Vec::new(),
+        &mut |i, x| e.entry(i, x),
         &mut |_| {},
     )?;
-    if root.is_some_and(|root| root != new.root) {
-        walk_findings.push(
-            Finding::new(
-                crate::Check::Tiles,
-                "the checkpoint's root is not the root of the entries",
-            )
-            .code("root-mismatch"),
-        );
-    }
-    let out = engine.finish();
-    compare_results(
-        published.as_deref(),
-        results_index,
-        &out,
-        &mut walk_findings,
-    );
-    check_store(src, new.size, from, &out, &mut walk_findings, &mut |_| {})?;
-    // Tiles, published results and the index are alerted on whatever entry they concern (the
-    // files or the results changed now); the replay's findings only for new entries.
-    for f in walk_findings.iter().chain(
-        out.findings
-            .iter()
-            .filter(|f| f.log_index.is_none_or(|i| i >= from)),
-    ) {
-        r.finding(f);
-    }
-    for e in &out.events {
-        event_alerts(&mut r, e, from, cfg);
-    }
-    security(&mut r, src, state, cfg)?;
-
-    if consistent {
-        state.checkpoint = Some(cp.note.clone());
-        state.size = new.size;
-    }
-    state.results_sha256 = results_sha;
-    state.log_vkey.get_or_insert_with(|| verifier.to_vkey());
-    state.polls += 1;
-    Ok(r.alerts)
+    Ok(e.finish().kept_json)
 }
 
 fn event_alerts(r: &mut Raise<'_>, e: &Event, from: u64, cfg: &MonitorConfig) {

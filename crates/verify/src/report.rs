@@ -25,6 +25,9 @@ pub enum Check {
     Snapshot,
     /// The published results against the results recomputed from the log.
     Results,
+    /// A contest's published results at every level (states, counties, districts,
+    /// reporting units) against the recomputed ones.
+    Levels,
     /// A certification (signed by the authority, naming a logged snapshot).
     Certification,
     /// An entry the verifier cannot classify.
@@ -46,9 +49,14 @@ pub struct Finding {
     /// The contest concerned (results findings).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub contest: Option<String>,
-    /// The level: `nation`, a state (`state PA`), a district (`district PA-07`), or the field.
+    /// The level: `nation`, a state (`state PA`), a district (`district PA-07`); for a
+    /// contest's areas `state`, `county`, `district` or `precinct` (with [`Finding::unit`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub level: Option<String>,
+    /// The area at that level (a state's postal code, a county's FIPS code, a district, a
+    /// reporting unit).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
     /// What was published (or logged).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub published: Option<String>,
@@ -68,6 +76,7 @@ impl Finding {
             log_index: None,
             contest: None,
             level: None,
+            unit: None,
             published: None,
             recomputed: None,
             message: message.into(),
@@ -110,8 +119,10 @@ impl std::fmt::Display for Finding {
         if let Some(c) = &self.contest {
             write!(f, " contest {c}")?;
         }
-        if let Some(l) = &self.level {
-            write!(f, " ({l})")?;
+        match (&self.level, &self.unit) {
+            (Some(l), Some(u)) => write!(f, " ({l} {u})")?,
+            (Some(l), None) => write!(f, " ({l})")?,
+            _ => {}
         }
         if self.contest.is_some() || self.level.is_some() {
             f.write_str(":")?;
@@ -135,6 +146,12 @@ pub struct Counts {
     pub submissions: u64,
     /// Results snapshot entries recomputed (0 when snapshots are not checked).
     pub snapshots: u64,
+    /// Contests recomputed at every level (and compared where published).
+    #[serde(default)]
+    pub contests: u64,
+    /// Area results (states, counties, districts, reporting units) recomputed.
+    #[serde(default)]
+    pub areas: u64,
     /// Key changes checked.
     pub key_changes: u64,
     /// Certifications checked.

@@ -32,7 +32,13 @@ pub fn hex(d: &[u8; 32]) -> String {
 
 enum Work {
     Apply(Arc<Vec<PrecinctResult>>),
-    Snapshot { index: u64, sha: [u8; 32] },
+    Snapshot {
+        index: u64,
+        sha: [u8; 32],
+        keep: bool,
+    },
+    /// Send back what was found so far (and forget it).
+    Drain(SyncSender<WorkerOut>),
 }
 
 /// What a worker found: findings, snapshots recomputed, and the results JSON at `keep`.
@@ -43,6 +49,7 @@ pub struct SnapshotWorkers {
     senders: Vec<SyncSender<Work>>,
     handles: Vec<JoinHandle<WorkerOut>>,
     next: usize,
+    keep: Option<u64>,
 }
 
 impl SnapshotWorkers {
@@ -54,14 +61,45 @@ impl SnapshotWorkers {
         for _ in 0..workers.max(1) {
             let (tx, rx) = mpsc::sync_channel(4096);
             let e = election.clone();
-            handles.push(std::thread::spawn(move || worker(e, &rx, keep)));
+            handles.push(std::thread::spawn(move || worker(e, &rx)));
             senders.push(tx);
         }
         SnapshotWorkers {
             senders,
             handles,
             next: 0,
+            keep,
         }
+    }
+
+    /// Keeps the results JSON at snapshot `keep` from now on (instead of the one given before).
+    pub fn set_keep(&mut self, keep: Option<u64>) {
+        self.keep = keep;
+    }
+
+    /// Waits until the workers have done everything sent so far and takes what they found
+    /// since the last drain: findings (ordered by log index), snapshots recomputed, and the
+    /// kept results JSON if it was computed since.
+    pub fn drain(&mut self) -> WorkerOut {
+        let mut replies = Vec::new();
+        for tx in &self.senders {
+            let (rtx, rrx) = mpsc::sync_channel(1);
+            if tx.send(Work::Drain(rtx)).is_ok() {
+                replies.push(rrx);
+            }
+        }
+        let mut findings = Vec::new();
+        let mut done = 0;
+        let mut kept = None;
+        for r in replies {
+            if let Ok((f, n, k)) = r.recv() {
+                findings.extend(f);
+                done += n;
+                kept = kept.or(k);
+            }
+        }
+        findings.sort_by_key(|f| f.log_index);
+        (findings, done, kept)
     }
 
     /// Every worker applies these reports.
@@ -74,7 +112,8 @@ impl SnapshotWorkers {
     /// One worker checks that the results after the reports so far hash to `sha`.
     pub fn snapshot(&mut self, index: u64, sha: [u8; 32]) {
         let n = self.senders.len();
-        let _ = self.senders[self.next % n].send(Work::Snapshot { index, sha });
+        let keep = self.keep == Some(index);
+        let _ = self.senders[self.next % n].send(Work::Snapshot { index, sha, keep });
         self.next += 1;
     }
 
@@ -97,7 +136,7 @@ impl SnapshotWorkers {
     }
 }
 
-fn worker(election: Election, rx: &Receiver<Work>, keep: Option<u64>) -> WorkerOut {
+fn worker(election: Election, rx: &Receiver<Work>) -> WorkerOut {
     // Only the contests changed since this worker's last snapshot are rebuilt (the same bytes
     // as `results_json`, as `LiveResults` documents and its property test checks).
     let mut live = LiveResults::new(Tabulator::new(election), ReportOptions::default());
@@ -112,7 +151,11 @@ fn worker(election: Election, rx: &Receiver<Work>, keep: Option<u64>) -> WorkerO
                     let _ = live.apply(r);
                 }
             }
-            Work::Snapshot { index, sha } => {
+            Work::Drain(reply) => {
+                let _ = reply.send((std::mem::take(&mut findings), done, kept.take()));
+                done = 0;
+            }
+            Work::Snapshot { index, sha, keep } => {
                 let json = live.json();
                 let got = canvass_server::entry::sha256(json.as_bytes());
                 done += 1;
@@ -127,7 +170,7 @@ fn worker(election: Election, rx: &Receiver<Work>, keep: Option<u64>) -> WorkerO
                         .code("snapshot-differs"),
                     );
                 }
-                if keep == Some(index) {
+                if keep {
                     kept = Some(json);
                 }
             }
@@ -152,7 +195,7 @@ fn short(v: &Value) -> String {
     }
 }
 
-fn level_of(contest: &Value) -> String {
+pub(crate) fn level_of(contest: &Value) -> String {
     match (contest["district"].as_str(), contest["state"].as_str()) {
         (Some(d), _) => format!("district {d}"),
         (None, Some(s)) => format!("state {s}"),
@@ -258,7 +301,7 @@ pub fn compare_published(
 
 type Map = serde_json::Map<String, Value>;
 
-fn diff_contest(p: &Value, r: &Value, report: &mut dyn FnMut(String, &Value, &Value)) {
+pub(crate) fn diff_contest(p: &Value, r: &Value, report: &mut dyn FnMut(String, &Value, &Value)) {
     let empty = Map::new();
     let (po, ro) = (
         p.as_object().unwrap_or(&empty),

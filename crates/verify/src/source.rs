@@ -22,9 +22,13 @@ use canvass_store::sqlite::SqliteStore;
 use canvass_store::tlog::{LogSource, StoreError};
 
 use crate::error::SourceError;
+use crate::levels::ContestDoc;
 
 /// Largest resource fetched over HTTP: a bundle of 256 entries of 65,535 bytes, with framing.
 const MAX_FETCH: u64 = 17 << 20;
+
+/// Contest documents fetched at once from a server.
+const CONTEST_FETCHERS: usize = 4;
 
 /// What a source's index says about one logged submission.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,6 +67,16 @@ pub trait Source {
         Ok(Stored::Unavailable)
     }
 
+    /// Each contest's results at every level (`api/contests/{id}`) with the snapshot each
+    /// claims to be; `Ok(None)` if the source publishes no contest documents at all.
+    ///
+    /// # Errors
+    /// I/O or transport errors.
+    fn contests(&self, ids: &[String]) -> Result<Option<Vec<ContestDoc>>, SourceError> {
+        let _ = ids;
+        Ok(None)
+    }
+
     /// Security events (refused documents) with id above `after`, as the JSON array of
     /// `GET /api/security-events`; `None` if the source has none.
     ///
@@ -97,41 +111,41 @@ impl HttpSource {
     }
 
     fn get(&self, path: &str) -> Result<Option<(Vec<u8>, ureq::http::HeaderMap)>, SourceError> {
-        let url = format!("{}/{path}", self.base);
-        let failed = |reason: String| SourceError::Fetch {
-            location: url.clone(),
-            reason,
-        };
-        let mut resp = self
-            .agent
-            .get(&url)
-            .call()
-            .map_err(|e| failed(e.to_string()))?;
-        match resp.status().as_u16() {
-            200 => {}
-            404 => return Ok(None),
-            s => return Err(failed(format!("HTTP status {s}"))),
-        }
-        let headers = resp.headers().clone();
-        let body = resp
-            .body_mut()
-            .with_config()
-            .limit(MAX_FETCH)
-            .read_to_vec()
-            .map_err(|e| failed(e.to_string()))?;
-        Ok(Some((body, headers)))
+        get(&self.agent, &self.base, path)
     }
+}
+
+fn get(
+    agent: &ureq::Agent,
+    base: &str,
+    path: &str,
+) -> Result<Option<(Vec<u8>, ureq::http::HeaderMap)>, SourceError> {
+    let url = format!("{base}/{path}");
+    let failed = |reason: String| SourceError::Fetch {
+        location: url.clone(),
+        reason,
+    };
+    let mut resp = agent.get(&url).call().map_err(|e| failed(e.to_string()))?;
+    match resp.status().as_u16() {
+        200 => {}
+        404 => return Ok(None),
+        s => return Err(failed(format!("HTTP status {s}"))),
+    }
+    let headers = resp.headers().clone();
+    let body = resp
+        .body_mut()
+        .with_config()
+        .limit(MAX_FETCH)
+        .read_to_vec()
+        .map_err(|e| failed(e.to_string()))?;
+    Ok(Some((body, headers)))
 }
 
 impl Source for HttpSource {
     fn fetch(&self, path: &str) -> Result<Option<Vec<u8>>, SourceError> {
         let got = self.get(path)?;
         if path == "api/results" {
-            *self.results_index.borrow_mut() = got.as_ref().and_then(|(_, h)| {
-                h.get("x-canvass-log-index")
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.parse().ok())
-            });
+            *self.results_index.borrow_mut() = got.as_ref().and_then(|(_, h)| log_index(h));
         }
         Ok(got.map(|(b, _)| b))
     }
@@ -163,6 +177,47 @@ impl Source for HttpSource {
         Ok(Stored::Document(doc.as_bytes().to_vec()))
     }
 
+    fn contests(&self, ids: &[String]) -> Result<Option<Vec<ContestDoc>>, SourceError> {
+        let chunk = ids.len().div_ceil(CONTEST_FETCHERS).max(1);
+        let parts: Vec<Result<Vec<ContestDoc>, SourceError>> = std::thread::scope(|s| {
+            let handles: Vec<_> = ids
+                .chunks(chunk)
+                .map(|part| {
+                    let (agent, base) = (&self.agent, self.base.as_str());
+                    s.spawn(move || {
+                        part.iter()
+                            .map(|id| {
+                                let got = get(agent, base, &format!("api/contests/{id}"))?;
+                                let log_index = got.as_ref().and_then(|(_, h)| log_index(h));
+                                Ok(ContestDoc {
+                                    id: id.clone(),
+                                    body: got.map(|(b, _)| b),
+                                    log_index,
+                                })
+                            })
+                            .collect()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join().unwrap_or_else(|_| {
+                        Err(SourceError::Fetch {
+                            location: self.locate("api/contests"),
+                            reason: "a fetching thread panicked".into(),
+                        })
+                    })
+                })
+                .collect()
+        });
+        let mut out = Vec::with_capacity(ids.len());
+        for p in parts {
+            out.extend(p?);
+        }
+        Ok(Some(out))
+    }
+
     fn security_events(&self, after: u64) -> Result<Option<serde_json::Value>, SourceError> {
         let path = format!("api/security-events?after={after}&limit=1000");
         let Some((body, _)) = self.get(&path)? else {
@@ -177,7 +232,15 @@ impl Source for HttpSource {
     }
 }
 
-/// A static export: `DIR/log/...` and `DIR/api/results.json`.
+/// The `X-Canvass-Log-Index` header.
+fn log_index(h: &ureq::http::HeaderMap) -> Option<u64> {
+    h.get("x-canvass-log-index")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+}
+
+/// A static export: `DIR/log/...`, `DIR/api/results.json` (its snapshot's log index in
+/// `DIR/api/results-meta.json`) and `DIR/api/contests/{id}.json`.
 #[derive(Debug, Clone)]
 pub struct ExportDir {
     dir: PathBuf,
@@ -192,6 +255,7 @@ impl ExportDir {
     fn file(&self, path: &str) -> PathBuf {
         match path {
             "api/results" => self.dir.join("api/results.json"),
+            p if p.starts_with("api/contests/") => self.dir.join(format!("{p}.json")),
             p => self.dir.join(p),
         }
     }
@@ -211,6 +275,30 @@ fn read_optional(path: &Path) -> Result<Option<Vec<u8>>, SourceError> {
 impl Source for ExportDir {
     fn fetch(&self, path: &str) -> Result<Option<Vec<u8>>, SourceError> {
         read_optional(&self.file(path))
+    }
+
+    fn results_log_index(&self) -> Option<u64> {
+        let meta = read_optional(&self.dir.join("api/results-meta.json")).ok()??;
+        serde_json::from_slice::<serde_json::Value>(&meta).ok()?["log_index"].as_u64()
+    }
+
+    /// `export-site` writes every contest's document with the results it derives them from,
+    /// so each claims the snapshot of `api/results.json`.
+    fn contests(&self, ids: &[String]) -> Result<Option<Vec<ContestDoc>>, SourceError> {
+        if !self.dir.join("api/contests").is_dir() {
+            return Ok(None);
+        }
+        let log_index = self.results_log_index();
+        ids.iter()
+            .map(|id| {
+                Ok(ContestDoc {
+                    id: id.clone(),
+                    body: read_optional(&self.file(&format!("api/contests/{id}")))?,
+                    log_index,
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some)
     }
 
     fn locate(&self, path: &str) -> String {

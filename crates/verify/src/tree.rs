@@ -104,106 +104,166 @@ pub fn walk(
     on_entry: &mut dyn FnMut(u64, &[u8]),
     progress: &mut dyn FnMut(u64),
 ) -> Result<(Option<Hash>, u64), SourceError> {
-    let mut levels: Vec<Vec<Hash>> = vec![Vec::new()];
-    let mut files = 0u64;
-    let mut leaves = 0u64;
-    let mut tiles_ok = true;
-    for n in 0..size.div_ceil(TILE_WIDTH) {
-        let width = (size - n * TILE_WIDTH).min(TILE_WIDTH) as u16;
-        let t = Tile {
-            kind: TileKind::Entries,
-            index: n,
-            width,
-        };
-        let path = format!("log/{}", t.path());
-        files += 1;
-        let Some(bytes) = src.fetch(&path)? else {
-            findings.push(
-                Finding::new(
-                    Check::Tiles,
-                    format!(
-                        "entry bundle {} is missing, but the checkpoint covers it",
-                        src.locate(&path)
-                    ),
-                )
-                .at(n * TILE_WIDTH)
-                .code("bundle-missing"),
-            );
+    Walker::default().extend(src, size, findings, on_entry, progress)
+}
+
+/// A walk that can go on when the log grows (the monitor's): the hashes recomputed so far
+/// that are not yet in a full tile, at each level.
+#[derive(Debug, Default, Clone)]
+pub struct Walker {
+    levels: Vec<Vec<Hash>>,
+    leaves: u64,
+}
+
+impl Walker {
+    /// Entries walked so far.
+    pub fn leaves(&self) -> u64 {
+        self.leaves
+    }
+
+    /// Walks on from the entries seen so far to `size`, as [`walk`] does from 0 (the entries of
+    /// the partial bundle seen before are read again and must hash as before). Returns the
+    /// root of the `size` entries and the number of tile files read by this call; after a
+    /// `None` root the walker must not be used again.
+    ///
+    /// # Errors
+    /// [`SourceError`] when the source cannot be read.
+    pub fn extend(
+        &mut self,
+        src: &dyn Source,
+        size: u64,
+        findings: &mut Vec<Finding>,
+        on_entry: &mut dyn FnMut(u64, &[u8]),
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<(Option<Hash>, u64), SourceError> {
+        if self.levels.is_empty() {
+            self.levels.push(Vec::new());
+        }
+        let mut files = 0u64;
+        let mut tiles_ok = true;
+        if size < self.leaves {
             return Ok((None, files));
-        };
-        let entries = match decode_bundle(&bytes) {
-            Ok(e) if e.len() == usize::from(width) => e,
-            Ok(e) => {
+        }
+        for n in self.leaves / TILE_WIDTH..size.div_ceil(TILE_WIDTH) {
+            let width = (size - n * TILE_WIDTH).min(TILE_WIDTH) as u16;
+            let t = Tile {
+                kind: TileKind::Entries,
+                index: n,
+                width,
+            };
+            let path = format!("log/{}", t.path());
+            files += 1;
+            let Some(bytes) = src.fetch(&path)? else {
                 findings.push(
                     Finding::new(
                         Check::Tiles,
                         format!(
-                            "entry bundle {} holds a wrong number of entries",
+                            "entry bundle {} is missing, but the checkpoint covers it",
                             src.locate(&path)
                         ),
                     )
                     .at(n * TILE_WIDTH)
-                    .values(e.len().to_string(), width.to_string())
-                    .code("bundle-malformed"),
+                    .code("bundle-missing"),
                 );
                 return Ok((None, files));
-            }
-            Err(e) => {
-                findings.push(
-                    Finding::new(
-                        Check::Tiles,
-                        format!("entry bundle {} is malformed: {e}", src.locate(&path)),
-                    )
-                    .at(n * TILE_WIDTH)
-                    .code("bundle-malformed"),
-                );
-                return Ok((None, files));
-            }
-        };
-        for e in entries {
-            on_entry(leaves, e);
-            leaves += 1;
-            let mut h = leaf_hash(e);
-            let mut level = 0usize;
-            loop {
-                if levels.len() == level {
-                    levels.push(Vec::new());
+            };
+            let entries = match decode_bundle(&bytes) {
+                Ok(e) if e.len() == usize::from(width) => e,
+                Ok(e) => {
+                    findings.push(
+                        Finding::new(
+                            Check::Tiles,
+                            format!(
+                                "entry bundle {} holds a wrong number of entries",
+                                src.locate(&path)
+                            ),
+                        )
+                        .at(n * TILE_WIDTH)
+                        .values(e.len().to_string(), width.to_string())
+                        .code("bundle-malformed"),
+                    );
+                    return Ok((None, files));
                 }
-                levels[level].push(h);
-                if levels[level].len() as u64 != TILE_WIDTH {
-                    break;
+                Err(e) => {
+                    findings.push(
+                        Finding::new(
+                            Check::Tiles,
+                            format!("entry bundle {} is malformed: {e}", src.locate(&path)),
+                        )
+                        .at(n * TILE_WIDTH)
+                        .code("bundle-malformed"),
+                    );
+                    return Ok((None, files));
                 }
-                let t = Tile {
-                    kind: TileKind::Hash(level as u8),
-                    index: (leaves >> (8 * (level as u32 + 1))) - 1,
-                    width: 256,
-                };
+            };
+            // Entries of this bundle walked before (it was partial): they must not change.
+            let seen = (self.leaves - n * TILE_WIDTH) as usize;
+            for (i, e) in entries.iter().take(seen).enumerate() {
+                if self.levels[0].get(i) != Some(&leaf_hash(e)) {
+                    findings.push(
+                        Finding::new(
+                            Check::Tiles,
+                            format!(
+                                "entry bundle {} changed an entry read before",
+                                src.locate(&path)
+                            ),
+                        )
+                        .at(n * TILE_WIDTH + i as u64)
+                        .code("fork"),
+                    );
+                    return Ok((None, files));
+                }
+            }
+            for e in entries.into_iter().skip(seen) {
+                on_entry(self.leaves, e);
+                self.leaves += 1;
+                let mut h = leaf_hash(e);
+                let mut level = 0usize;
+                loop {
+                    if self.levels.len() == level {
+                        self.levels.push(Vec::new());
+                    }
+                    self.levels[level].push(h);
+                    if self.levels[level].len() as u64 != TILE_WIDTH {
+                        break;
+                    }
+                    let t = Tile {
+                        kind: TileKind::Hash(level as u8),
+                        index: (self.leaves >> (8 * (level as u32 + 1))) - 1,
+                        width: 256,
+                    };
+                    files += 1;
+                    tiles_ok &= compare_tile(src, &t, &self.levels[level], findings)?;
+                    h = root_of_hashes(&self.levels[level]);
+                    self.levels[level].clear();
+                    level += 1;
+                }
+            }
+            progress(self.leaves);
+        }
+        for t in Tile::partial_tiles(size) {
+            if let TileKind::Hash(l) = t.kind {
                 files += 1;
-                tiles_ok &= compare_tile(src, &t, &levels[level], findings)?;
-                h = root_of_hashes(&levels[level]);
-                levels[level].clear();
-                level += 1;
+                let want = self
+                    .levels
+                    .get(usize::from(l))
+                    .map_or(&[][..], Vec::as_slice);
+                tiles_ok &= compare_tile(src, &t, want, findings)?;
             }
         }
-        progress(leaves);
-    }
-    for t in Tile::partial_tiles(size) {
-        if let TileKind::Hash(l) = t.kind {
-            files += 1;
-            let want = levels.get(usize::from(l)).map_or(&[][..], Vec::as_slice);
-            tiles_ok &= compare_tile(src, &t, want, findings)?;
+        if !tiles_ok {
+            return Ok((None, files));
         }
+        // Every tile now matches the entries, so the root read through them is the entries'
+        // root.
+        let part = LogPart(src);
+        let root =
+            tree_root(&SourceTiles::new(&part, size), size).map_err(|e| SourceError::Fetch {
+                location: src.locate("log/tile"),
+                reason: e.to_string(),
+            })?;
+        Ok((Some(root), files))
     }
-    if !tiles_ok {
-        return Ok((None, files));
-    }
-    // Every tile now matches the entries, so the root read through them is the entries' root.
-    let part = LogPart(src);
-    let root = tree_root(&SourceTiles::new(&part, size), size).map_err(|e| SourceError::Fetch {
-        location: src.locate("log/tile"),
-        reason: e.to_string(),
-    })?;
-    Ok((Some(root), files))
 }
 
 /// Compares one hash tile with the recomputed hashes; a difference is a finding.

@@ -15,6 +15,7 @@ use canvass_store::tlog::SourceTiles;
 
 use crate::engine::{Engine, EngineOptions, EngineOutput};
 use crate::error::SourceError;
+use crate::levels::ContestDoc;
 use crate::report::{Check, CheckpointSummary, Finding, Report};
 use crate::source::{LogPart, Source, Stored};
 use crate::tree::{Published, read_checkpoint, walk};
@@ -36,6 +37,9 @@ pub struct VerifyOptions {
     pub workers: usize,
     /// Compare every logged submission with the server's index of submissions.
     pub check_store: bool,
+    /// Recompute every contest at every level (states, counties, districts, reporting
+    /// units) and compare it with what the source publishes (`api/contests/{id}`).
+    pub levels: bool,
 }
 
 /// How far verification is.
@@ -64,6 +68,14 @@ pub fn verify(
     let mut notes = Vec::new();
     let published = src.fetch("api/results")?;
     let results_index = src.results_log_index();
+    let (contests, level_note) = contest_docs(src, published.as_deref(), opts.levels)?;
+    notes.extend(level_note);
+    // The newest snapshot anything published claims to be: the checkpoint must cover it.
+    let newest = contests
+        .iter()
+        .filter_map(|d| d.log_index)
+        .chain(results_index)
+        .max();
     let verifier = match &opts.log_key {
         Some(v) => v.clone(),
         None => {
@@ -75,7 +87,7 @@ pub fn verify(
     // The server publishes results as soon as they are durable and checkpoints them a moment
     // later: wait (a few seconds at most) for a checkpoint that covers them.
     for _ in 0..50 {
-        if results_index.is_none_or(|i| i < cp.checkpoint.size) {
+        if newest.is_none_or(|i| i < cp.checkpoint.size) {
             break;
         }
         std::thread::sleep(std::time::Duration::from_millis(100));
@@ -89,6 +101,8 @@ pub fn verify(
         workers: opts.workers,
         keep: results_index,
         snapshots_from: 0,
+        levels: opts.levels,
+        contests,
     });
     let (root, tiles) = walk(
         src,
@@ -154,6 +168,41 @@ pub fn verify(
         counts,
         notes,
         findings,
+    })
+}
+
+/// The published contest documents of every contest in the published results, and a note
+/// when the source publishes none (their levels are then only recomputed).
+///
+/// # Errors
+/// [`SourceError`] when the source cannot be read.
+pub fn contest_docs(
+    src: &dyn Source,
+    published: Option<&[u8]>,
+    levels: bool,
+) -> Result<(Vec<ContestDoc>, Option<String>), SourceError> {
+    if !levels {
+        return Ok((Vec::new(), None));
+    }
+    let ids: Vec<String> = published
+        .and_then(|p| serde_json::from_slice::<serde_json::Value>(p).ok())
+        .and_then(|v| {
+            v["contests"].as_array().map(|a| {
+                a.iter()
+                    .filter_map(|c| c["id"].as_str().map(str::to_owned))
+                    .collect()
+            })
+        })
+        .unwrap_or_default();
+    if ids.is_empty() {
+        return Ok((Vec::new(), None));
+    }
+    Ok(match src.contests(&ids)? {
+        Some(docs) => (docs, None),
+        None => (
+            Vec::new(),
+            Some("the source publishes no contest documents (api/contests/{id}): every contest was recomputed at every level, but not compared".to_owned()),
+        ),
     })
 }
 

@@ -30,6 +30,7 @@ fn verify_with(src: &dyn Source, known: Vec<Vec<u8>>) -> Report {
     let opts = VerifyOptions {
         workers: 2,
         check_store: true,
+        levels: true,
         known_checkpoints: known,
         ..VerifyOptions::default()
     };
@@ -87,6 +88,11 @@ fn a_clean_election_verifies_over_http_in_an_export_and_in_the_data_directory() 
     assert_eq!(r.counts.entries, c + 2);
     assert!(r.published_results_compared);
     assert_eq!(r.election.as_deref(), Some("us-2020"));
+    // Every contest of the results compared at every level with GET /api/contests/{id};
+    // president-PA alone has the state, 2 counties, their districts and 2 reporting units.
+    let contests = s.app.election().contests.len() as u64;
+    assert_eq!(r.counts.contests, contests);
+    assert!(r.counts.areas >= 5, "{:?}", r.counts);
 
     let exp = export(&data, &s.app.results_json(), &t.path().join("export"));
     let r = verify(&ExportDir::new(&exp));
@@ -299,6 +305,105 @@ fn drill_4_the_published_results_altered() {
         "{alerts:#?}"
     );
     assert!(n.contains(&"results-differ"), "{alerts:#?}");
+}
+
+/// GET `path` from the server; the body and its `X-Canvass-Log-Index`.
+fn get(s: &Server, path: &str) -> (String, Option<u64>) {
+    let mut resp = ureq::get(&format!("{}/{path}", s.url)).call().unwrap();
+    let index = resp
+        .headers()
+        .get("x-canvass-log-index")
+        .and_then(|v| v.to_str().ok()?.parse().ok());
+    (resp.body_mut().read_to_string().unwrap(), index)
+}
+
+#[test]
+fn drill_4_a_county_figure_altered_at_one_level() {
+    let t = tempfile::tempdir().unwrap();
+    let (s, data, [_, b, c]) = election(t.path());
+    // An export as `canvass export-site` writes it: the results, their snapshot's log index,
+    // and every contest at every level as GET /api/contests/{id} serves it.
+    let (results, index) = get(&s, "api/results");
+    assert_eq!(index, Some(c + 1));
+    let exp = export(&data, &results, &t.path().join("export"));
+    std::fs::write(
+        exp.join("api/results-meta.json"),
+        format!("{{\"log_index\":{}}}", c + 1),
+    )
+    .unwrap();
+    std::fs::create_dir_all(exp.join("api/contests")).unwrap();
+    for contest in &s.app.election().contests {
+        let (body, i) = get(&s, &format!("api/contests/{}", contest.id));
+        assert_eq!(i, Some(c + 1));
+        std::fs::write(exp.join(format!("api/contests/{}.json", contest.id)), body).unwrap();
+    }
+    let r = verify(&ExportDir::new(&exp));
+    assert!(r.ok, "{:#?}", r.findings);
+    assert_eq!(r.counts.contests, s.app.election().contests.len() as u64);
+
+    // Allegheny County (42003) reported 500 Biden–Harris votes; its county figure in
+    // president-PA is published as 700. The state total (561) is left alone.
+    let file = exp.join("api/contests/president-PA.json");
+    let doc = std::fs::read_to_string(&file).unwrap();
+    let altered = alter_allegheny("/api/contests/president-PA", doc.into_bytes());
+    std::fs::write(&file, altered).unwrap();
+    let r = verify(&ExportDir::new(&exp));
+    assert!(!r.ok);
+    assert_eq!(codes(&r), ["levels-differ"], "{:#?}", r.findings);
+    let f = &r.findings[0];
+    assert_eq!(f.check, Check::Levels);
+    assert_eq!(f.contest.as_deref(), Some("president-PA"));
+    assert_eq!(
+        (f.level.as_deref(), f.unit.as_deref()),
+        (Some("county"), Some("42003"))
+    );
+    assert_eq!(
+        (f.published.as_deref(), f.recomputed.as_deref()),
+        (Some("700"), Some("500"))
+    );
+    assert_eq!(f.log_index, Some(c + 1));
+    assert!(
+        f.message
+            .contains(&format!("last reported in log entry {b}")),
+        "{}",
+        f.message
+    );
+}
+
+/// Allegheny's (42003) county figure for Biden–Harris in president-PA, 500, served as 700.
+fn alter_allegheny(path: &str, body: Vec<u8>) -> Vec<u8> {
+    if path != "/api/contests/president-PA" {
+        return body;
+    }
+    let body = String::from_utf8(body).unwrap();
+    let biden = "\"Joseph R. Biden Jr. / Kamala D. Harris\":";
+    let county = body.find("\"counties\":").unwrap();
+    let at = county + body[county..].find("\"id\":\"42003\"").unwrap();
+    let at = at + body[at..].find(&format!("{biden}500")).unwrap();
+    format!("{}{biden}700{}", &body[..at], &body[at + biden.len() + 3..]).into_bytes()
+}
+
+#[test]
+fn drill_4_a_county_figure_served_altered_over_http() {
+    let t = tempfile::tempdir().unwrap();
+    let (s, _data, [_, b, c]) = election(t.path());
+    let proxy = Proxy::start(&s.url, alter_allegheny);
+    let r = verify(&HttpSource::new(&proxy.url));
+    assert_eq!(codes(&r), ["levels-differ"], "{:#?}", r.findings);
+    let f = &r.findings[0];
+    assert_eq!(
+        (f.contest.as_deref(), f.level.as_deref(), f.unit.as_deref()),
+        (Some("president-PA"), Some("county"), Some("42003"))
+    );
+    assert_eq!(
+        (f.published.as_deref(), f.recomputed.as_deref(), f.log_index),
+        (Some("700"), Some("500"), Some(c + 1))
+    );
+    assert!(
+        f.message.contains(&format!("log entry {b}")),
+        "{}",
+        f.message
+    );
 }
 
 #[test]

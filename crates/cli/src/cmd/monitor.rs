@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use canvass_verify::monitor::{Alert, MonitorConfig, MonitorState, poll};
+use canvass_verify::monitor::{Alert, Monitor, MonitorConfig, MonitorState};
 use clap::Args;
 
 use super::fail;
@@ -130,10 +130,12 @@ pub fn run(args: MonitorArgs) -> ExitCode {
         burst_window_secs: args.burst_window,
         workers: 1,
     };
-    let mut state = match load_state(args.state.as_ref()) {
+    let state = match load_state(args.state.as_ref()) {
         Ok(s) => s,
         Err(e) => return fail(&e),
     };
+    // The replay of the log stays in memory between polls: each poll reads only new entries.
+    let mut monitor = Monitor::new(state, cfg);
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .timeout_global(Some(Duration::from_secs(10)))
         .build()
@@ -141,13 +143,13 @@ pub fn run(args: MonitorArgs) -> ExitCode {
     let src = canvass_verify::source::open(&args.source);
     let mut fired = 0usize;
     loop {
-        match poll(src.as_ref(), &mut state, &cfg, now()) {
+        match monitor.poll(src.as_ref(), now()) {
             Ok(alerts) => {
                 fired += alerts.len();
                 for al in &alerts {
                     emit(al, args.webhook.as_deref(), &agent);
                 }
-                if let Err(e) = save_state(args.state.as_ref(), &state) {
+                if let Err(e) = save_state(args.state.as_ref(), &monitor.state) {
                     return fail(&e);
                 }
             }

@@ -18,7 +18,8 @@ use super::{fail, print_json};
     after_help = "Checks the checkpoint (log key, witness policy), every tile and entry bundle up to the \
 root, the roster (authority signature), every submission (signed by a key valid on the roster \
 when logged, authorized, valid), every results snapshot entry and the published results (recomputed \
-byte for byte), and every certification (authority signature, a logged snapshot). Exit status 0 \
+byte for byte), every contest at every level (states, counties, districts, precincts: \
+GET /api/contests/{id} or an export's api/contests/), and every certification (authority signature, a logged snapshot). Exit status 0 \
 when everything checks, 1 on any discrepancy (each one is listed), 2 for usage errors.
 
 Examples:
@@ -56,6 +57,10 @@ pub struct VerifyArgs {
     /// the SQLite store).
     #[arg(long)]
     no_store: bool,
+    /// Do not recompute every contest at every level (states, counties, districts,
+    /// precincts) nor compare it with GET /api/contests/{id}.
+    #[arg(long)]
+    no_levels: bool,
     /// Machine-readable output: the whole report as JSON.
     #[arg(long)]
     json: bool,
@@ -152,6 +157,7 @@ pub fn run(args: VerifyArgs) -> ExitCode {
         known_checkpoints: known,
         workers: threads,
         check_store: !args.no_store,
+        levels: !args.no_levels,
     };
     let src = canvass_verify::source::open(&args.source);
     let pb = if args.json {
@@ -212,11 +218,13 @@ fn print_report(r: &Report) {
     }
     let c = &r.counts;
     outln!(
-        "checked     {} entries, {} tile files, {} submissions, {} snapshots recomputed, {} key changes, {} certifications, {} submissions against the index",
+        "checked     {} entries, {} tile files, {} submissions, {} snapshots recomputed, {} contests at every level ({} areas), {} key changes, {} certifications, {} submissions against the index",
         c.entries,
         c.tiles,
         c.submissions,
         c.snapshots,
+        c.contests,
+        c.areas,
         c.key_changes,
         c.certifications,
         c.stored

@@ -216,3 +216,64 @@ pub fn forge(data: &Path, entries: &[Vec<u8>], results: &str, to: &Path) -> Path
     std::fs::write(to.join("api/results.json"), results).unwrap();
     to.to_path_buf()
 }
+
+/// A man in the middle on 127.0.0.1 (random port) that forwards GET requests to `upstream`
+/// and lets `alter(path, body)` change each answer's body: a compromised front end.
+pub struct Proxy {
+    pub url: String,
+}
+
+impl Proxy {
+    pub fn start(upstream: &str, alter: fn(&str, Vec<u8>) -> Vec<u8>) -> Proxy {
+        use std::io::{BufRead as _, BufReader, Write as _};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let upstream = upstream.to_owned();
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(mut conn) = conn else { continue };
+                let upstream = upstream.clone();
+                std::thread::spawn(move || {
+                    let mut reader = BufReader::new(conn.try_clone().unwrap());
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).is_err() {
+                        return;
+                    }
+                    let path = line.split(' ').nth(1).unwrap_or("/").to_owned();
+                    loop {
+                        let mut h = String::new();
+                        if reader.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
+                            break;
+                        }
+                    }
+                    let agent: ureq::Agent = ureq::Agent::config_builder()
+                        .http_status_as_error(false)
+                        .build()
+                        .into();
+                    let mut resp = agent.get(&format!("{upstream}{path}")).call().unwrap();
+                    let status = resp.status().as_u16();
+                    let index = resp
+                        .headers()
+                        .get("x-canvass-log-index")
+                        .map(|v| format!("x-canvass-log-index: {}\r\n", v.to_str().unwrap()))
+                        .unwrap_or_default();
+                    let body = alter(
+                        &path,
+                        resp.body_mut()
+                            .with_config()
+                            .limit(64 << 20)
+                            .read_to_vec()
+                            .unwrap(),
+                    );
+                    let _ = write!(
+                        conn,
+                        "HTTP/1.1 {status} X\r\ncontent-length: {}\r\n{index}connection: close\r\n\r\n",
+                        body.len()
+                    );
+                    let _ = conn.write_all(&body);
+                });
+            }
+        });
+        Proxy { url }
+    }
+}
