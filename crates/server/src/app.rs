@@ -382,6 +382,48 @@ impl App {
         }
     }
 
+    /// Processes several signed submission documents as one (`POST /api/submissions/batch`):
+    /// each is authenticated and authorized (in parallel), then the valid ones are logged in
+    /// the given order in one log batch with one results snapshot. Returns one answer per
+    /// document, in order, once the batch is durable; a rejection (written to the security
+    /// event stream, with `source`) affects only its own document, and a document sent twice
+    /// (in this batch or before) is `already-accepted`.
+    pub fn submit_batch<D: AsRef<[u8]> + Sync>(
+        &self,
+        docs: &[D],
+        source: Option<String>,
+    ) -> Vec<Result<Accepted, SubmitError>> {
+        let all = |e: &str| {
+            docs.iter()
+                .map(|_| Err(SubmitError::Internal(e.to_owned())))
+                .collect()
+        };
+        if docs.is_empty() {
+            return Vec::new();
+        }
+        if let Some(m) = lock(&self.shared.failed).as_ref() {
+            return all(m);
+        }
+        let roster = self.roster();
+        let (jobs, pending) =
+            match crate::batch::jobs(docs, source.as_deref(), &self.shared.checker, &roster) {
+                Ok(j) => j,
+                Err(SubmitError::Internal(m)) => return all(&m),
+                Err(SubmitError::Rejected(r)) => return all(&r.message),
+            };
+        let sent = self
+            .tx
+            .as_ref()
+            .is_some_and(|tx| tx.send(Job::Many(jobs)).is_ok());
+        if !sent {
+            return all("the sequencer has stopped");
+        }
+        pending
+            .into_iter()
+            .map(crate::batch::Pending::wait)
+            .collect()
+    }
+
     /// Logs an authority-signed key change (`canvass-key-change/v1`) and applies it: from
     /// then on the retired or revoked key is refused. Returns its log index.
     ///

@@ -14,6 +14,7 @@
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod app;
+mod batch;
 pub mod canonical;
 mod committer;
 pub mod entry;

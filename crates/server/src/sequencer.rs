@@ -57,6 +57,9 @@ pub(crate) enum Job {
     KeyChange { doc: Vec<u8>, reply: Reply<u64> },
     /// A signed certification.
     Certify { doc: Vec<u8>, reply: Reply<u64> },
+    /// Several `Submit` and `Reject` jobs sent together (`App::submit_batch`): taken in this
+    /// order into the same log batch, so they share one group commit and one results snapshot.
+    Many(Vec<Job>),
     /// One contest at every level, as of the latest snapshot queued on the log (answered
     /// once the batch being formed is queued).
     Contest {
@@ -184,39 +187,7 @@ impl Sequencer {
         let mut roster = self.roster();
         let mut contests = Vec::new();
         for job in jobs {
-            match job {
-                Job::Submit {
-                    a,
-                    countersigned,
-                    roster_changes,
-                    doc,
-                    source,
-                    reply,
-                } => {
-                    let r =
-                        self.admit(&roster, *a, countersigned, roster_changes, &doc, &mut batch);
-                    if let Err(SubmitError::Rejected(rej)) = &r {
-                        batch.events.push(security_event(&doc, source, rej));
-                    }
-                    batch.replies.push((reply, r));
-                }
-                Job::Reject { event, reply } => {
-                    batch.events.push(event);
-                    batch.event_replies.push(reply);
-                }
-                Job::KeyChange { doc, reply } => {
-                    self.commit(std::mem::take(&mut batch));
-                    self.barrier();
-                    let _ = reply.send(self.key_change(&doc));
-                    roster = self.roster();
-                }
-                Job::Certify { doc, reply } => {
-                    self.commit(std::mem::take(&mut batch));
-                    self.barrier();
-                    let _ = reply.send(self.certify(&doc));
-                }
-                Job::Contest { id, reply } => contests.push((id, reply)),
-            }
+            self.take(job, &mut batch, &mut roster, &mut contests);
         }
         self.commit(batch);
         for (id, reply) in contests {
@@ -226,6 +197,53 @@ impl Sequencer {
                 log_index,
                 tree_size,
             })));
+        }
+    }
+
+    /// Adds one job to the batch being formed (authority documents commit it first).
+    fn take(
+        &mut self,
+        job: Job,
+        batch: &mut Batch,
+        roster: &mut Arc<RosterState>,
+        contests: &mut Vec<(String, Reply<Option<ContestReport>>)>,
+    ) {
+        match job {
+            Job::Submit {
+                a,
+                countersigned,
+                roster_changes,
+                doc,
+                source,
+                reply,
+            } => {
+                let r = self.admit(roster, *a, countersigned, roster_changes, &doc, batch);
+                if let Err(SubmitError::Rejected(rej)) = &r {
+                    batch.events.push(security_event(&doc, source, rej));
+                }
+                batch.replies.push((reply, r));
+            }
+            Job::Reject { event, reply } => {
+                batch.events.push(event);
+                batch.event_replies.push(reply);
+            }
+            Job::KeyChange { doc, reply } => {
+                self.commit(std::mem::take(batch));
+                self.barrier();
+                let _ = reply.send(self.key_change(&doc));
+                *roster = self.roster();
+            }
+            Job::Certify { doc, reply } => {
+                self.commit(std::mem::take(batch));
+                self.barrier();
+                let _ = reply.send(self.certify(&doc));
+            }
+            Job::Contest { id, reply } => contests.push((id, reply)),
+            Job::Many(jobs) => {
+                for j in jobs {
+                    self.take(j, batch, roster, contests);
+                }
+            }
         }
     }
 

@@ -48,7 +48,13 @@ impl<K: std::hash::Hash + Eq + Clone> Buckets<K> {
 
     /// Takes one token for `key`; `Err(seconds to wait)` when there is none.
     fn take(&self, key: &K, now: Instant) -> Result<(), u64> {
-        if self.rate <= 0.0 {
+        self.take_n(key, 1.0, now)
+    }
+
+    /// Takes `n` tokens for `key` (all or none); `Err(seconds to wait)` when there are
+    /// fewer.
+    fn take_n(&self, key: &K, n: f64, now: Instant) -> Result<(), u64> {
+        if self.rate <= 0.0 || n <= 0.0 {
             return Ok(());
         }
         let mut map = self
@@ -67,12 +73,12 @@ impl<K: std::hash::Hash + Eq + Clone> Buckets<K> {
         let elapsed = now.duration_since(b.last).as_secs_f64();
         b.tokens = (b.tokens + elapsed * self.rate).min(self.burst);
         b.last = now;
-        if b.tokens >= 1.0 {
-            b.tokens -= 1.0;
+        if b.tokens >= n {
+            b.tokens -= n;
             Ok(())
         } else {
-            // Whole seconds until one token is back, at least 1.
-            let wait = ((1.0 - b.tokens) / self.rate).ceil();
+            // Whole seconds until `n` tokens are back, at least 1.
+            let wait = ((n - b.tokens) / self.rate).ceil();
             Err(if wait >= 1.0 { wait as u64 } else { 1 })
         }
     }
@@ -118,6 +124,41 @@ impl Limiter {
                 format!("too many requests from {ip}: wait {wait} s (Retry-After) and send again"),
             )
         })
+    }
+
+    /// Charges a batch of `documents` signed documents to `ip`, which has already paid one
+    /// token for the request: a batch costs what its documents would cost sent one at a time.
+    ///
+    /// # Errors
+    /// `413 batch-too-large` when the batch is larger than the bucket (it could never pass),
+    /// `429 rate-limited` with the seconds to wait.
+    pub fn check_ip_batch(&self, ip: IpAddr, documents: usize) -> Result<(), ApiError> {
+        if (self.exempt_loopback && ip.is_loopback()) || self.ip.rate <= 0.0 {
+            return Ok(());
+        }
+        let n = documents as f64;
+        if n > self.ip.burst {
+            return Err(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "batch-too-large",
+                "body",
+                format!(
+                    "a batch of {documents} documents is more than this server lets one address send at once ({}): send smaller batches",
+                    self.ip.burst
+                ),
+            ));
+        }
+        self.ip
+            .take_n(&ip, n - 1.0, Instant::now())
+            .map_err(|wait| {
+                limited(
+                    "peer",
+                    wait,
+                    format!(
+                        "too many documents from {ip}: wait {wait} s (Retry-After) and send the batch again"
+                    ),
+                )
+            })
     }
 
     /// Charges one signed document sent by `ip` to the key `name`.
@@ -191,6 +232,18 @@ mod tests {
         assert_eq!(b.take(&2, t0), Ok(()), "another key has its own bucket");
         assert_eq!(b.take(&1, t0 + Duration::from_millis(500)), Ok(()));
         assert_eq!(b.take(&1, t0 + Duration::from_millis(500)), Err(1));
+    }
+
+    #[test]
+    fn a_batch_takes_all_its_tokens_or_none() {
+        let b = Buckets::new(2, 10);
+        let t0 = std::time::Instant::now();
+        assert_eq!(b.take_n(&1, 7.0, t0), Ok(()));
+        // 3 left: 4 are refused and none is taken; (4 - 3) / 2 = 0.5 s, reported as 1 s.
+        assert_eq!(b.take_n(&1, 4.0, t0), Err(1));
+        assert_eq!(b.take_n(&1, 3.0, t0), Ok(()));
+        // Empty: 10 tokens take 5 s to come back.
+        assert_eq!(b.take_n(&1, 10.0, t0), Err(5));
     }
 
     #[test]

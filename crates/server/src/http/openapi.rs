@@ -6,7 +6,7 @@ use axum::response::Response;
 use utoipa::OpenApi;
 
 use super::read::{History, HistoryEntry, InclusionProof, SecurityEventView, SubmissionView};
-use super::write::AcceptedView;
+use super::write::{AcceptedView, BatchItemView, BatchView};
 use super::{ApiError, json_response};
 
 /// The API's OpenAPI description.
@@ -18,6 +18,7 @@ use super::{ApiError, json_response};
     ),
     paths(
         super::write::submission,
+        super::write::submission_batch,
         super::write::key_change,
         super::write::certification,
         super::read::results,
@@ -32,6 +33,8 @@ use super::{ApiError, json_response};
     components(schemas(
         ApiError,
         AcceptedView,
+        BatchView,
+        BatchItemView,
         SubmissionView,
         InclusionProof,
         History,
