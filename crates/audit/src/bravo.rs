@@ -158,9 +158,24 @@ pub fn round_size(alpha: f64, p_w: f64, p_r: f64, sample_w: u64, sample_r: u64, 
     let s = p_w / p_wr;
     let plus = (2.0 * s).ln();
     let minus = (2.0 - 2.0 * s).ln();
+    if p_r == 0.0 {
+        // s = 1 (a loser reported with no votes): every two-way ballot shows the winner and
+        // doubles T, and one ballot for the loser refutes the assertion for good.
+        if sample_r > 0 || p_w == 0.0 {
+            return u64::MAX;
+        }
+        let threshold = (1.0 / alpha).ln() - sample_w as f64 * plus;
+        if threshold <= 0.0 {
+            return 0;
+        }
+        return (((threshold / plus).floor() + 1.0) / p_wr).ceil() as u64;
+    }
     let threshold = (1.0 / alpha).ln() - (sample_w as f64 * plus + sample_r as f64 * minus);
     if threshold <= 0.0 {
         return 0;
+    }
+    if !threshold.is_finite() {
+        return u64::MAX;
     }
     let z = -normal_ppf(q);
     let d = s * (1.0 - s);

@@ -184,3 +184,11 @@ fn ppeb_matches_independent_python() {
     let draws = canvass_audit::macro_batch::ppeb_sample("01382438112797316654", &w, 12).unwrap();
     assert_eq!(draws, [3, 3, 1, 0, 3, 0, 1, 3, 1, 3, 3, 3]);
 }
+
+#[test]
+fn bravo_round_size_with_a_zero_vote_loser() {
+    // s = 1: T doubles with each two-way ballot; 2^4 = 16 > 1/0.1 after 4 of them, and two-way
+    // ballots are 60% of all: ceil(4 / 0.6) = 7. A sampled vote for the loser refutes it.
+    assert_eq!(bravo::round_size(0.10, 0.6, 0.0, 0, 0, 0.9), 7);
+    assert_eq!(bravo::round_size(0.10, 0.6, 0.0, 0, 1, 0.9), u64::MAX);
+}

@@ -333,3 +333,20 @@ fn macro_batches_must_add_up_to_the_tally() {
     c.batches[0].votes = vec![61, 40];
     assert!(workflow_err(AuditState::start(&start(vec![c], 3)).unwrap_err()).contains("Ann"));
 }
+
+#[test]
+fn zero_vote_losers_do_not_break_estimates() {
+    // Results list every candidate on the ballot, some with no votes; the closest pair still
+    // sets the sizes: 600-400 with a third candidate at 0 gives Arlo's figures again.
+    let mut c = bravo_contest(600, 400);
+    c.tally.push(("Carol".into(), 0));
+    let mut st = AuditState::start(&start(vec![c], 3)).unwrap();
+    with_manifests(&mut st);
+    let Step::Estimate(e) = st.plan_estimate().unwrap().step else {
+        panic!()
+    };
+    let c = &e.contests[0];
+    assert_eq!((c.asn, c.p70, c.p80, c.p90), (119, 184, 244, 351));
+    run_rounds(&mut st, 6);
+    assert!(matches!(st.status["gov"], ContestStatus::Confirmed(_)));
+}
