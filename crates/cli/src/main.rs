@@ -57,6 +57,8 @@ enum Command {
     Convert(cmd::convert::ConvertArgs),
     /// Run the demonstration election night.
     Demo(cmd::demo::DemoArgs),
+    /// Tamper with a copy of an election (7 drills) and check that verify and the monitor catch it.
+    Drill(cmd::drill::DrillArgs),
     /// List, show, export and check election definitions.
     Election(cmd::election::ElectionArgs),
     /// Write a static copy of the results website and its data (for any web server or CDN).
@@ -94,6 +96,7 @@ fn main() -> ExitCode {
         Command::Certify(args) => cmd::certify::run(args),
         Command::Convert(args) => cmd::convert::run(args),
         Command::Demo(args) => cmd::demo::run(args),
+        Command::Drill(args) => cmd::drill::run(args),
         Command::Election(args) => cmd::election::run(args),
         Command::ExportSite(args) => cmd::export_site::run(args),
         Command::Import(args) => cmd::import::run(args),

@@ -3,7 +3,8 @@
 //! sequencer logs them (batches of submissions, each followed by its `canvass-snapshot/v1`
 //! entry), then verified from the files alone with `canvass_verify::verify`: every tile and
 //! bundle re-hashed up to the root, every signature, every validation, every snapshot's results
-//! recomputed, and the published results compared.
+//! recomputed, the published results compared, and every contest at every level (states,
+//! counties, districts, precincts) recomputed and compared with `api/contests/{id}.json`.
 //!
 //! ```text
 //! cargo run --release -p canvass-verify --example verify_national -- [SCALE_PERMILLE] [BATCH] [THREADS] [DIR]
@@ -52,16 +53,19 @@ fn main() {
         election: Some(sim.election.clone()),
         workers: threads,
         check_store: false,
+        levels: true,
         ..VerifyOptions::default()
     };
     let t = Instant::now();
     let report = canvass_verify::verify(&src, &opts, &mut |_| {}).expect("verify");
     let secs = t.elapsed().as_secs_f64();
     println!(
-        "verified {} entries ({} submissions, {} snapshots recomputed, {} tile files) in {secs:.2} s wall with {threads} snapshot threads: ok={} findings={}",
+        "verified {} entries ({} submissions, {} snapshots recomputed, {} contests at every level ({} areas), {} tile files) in {secs:.2} s wall with {threads} snapshot threads: ok={} findings={}",
         report.counts.entries,
         report.counts.submissions,
         report.counts.snapshots,
+        report.counts.contests,
+        report.counts.areas,
         report.counts.tiles,
         report.ok,
         report.findings.len()
@@ -148,6 +152,15 @@ fn make_log(sim: &canvass_sim::Simulation, dir: &std::path::Path, batch: usize) 
     log.checkpoint().expect("checkpoint");
     std::fs::create_dir_all(dir.join("api")).expect("api");
     std::fs::write(dir.join("api/results.json"), json).expect("results");
+    // Every contest at every level, as `canvass export-site` writes GET /api/contests/{id},
+    // claiming the last snapshot (the log's last entry).
+    std::fs::create_dir_all(dir.join("api/contests")).expect("contests");
+    for c in &sim.election.contests {
+        let doc = canvass_verify::levels::detail_json(&tab, c.id.as_str()).expect("contest");
+        std::fs::write(dir.join(format!("api/contests/{}.json", c.id)), doc).expect("contest");
+    }
+    let meta = format!("{{\"log_index\":{}}}", log.size() - 1);
+    std::fs::write(dir.join("api/results-meta.json"), meta).expect("meta");
     std::fs::write(dir.join("done"), "").expect("marker");
     eprintln!("log of {} entries in {:.1?}", log.size(), t.elapsed());
 }

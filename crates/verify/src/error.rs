@@ -1,4 +1,5 @@
-//! The errors of `canvass-verify`: a source that cannot be read at all. Everything a source
+//! The errors of `canvass-verify`: a source that cannot be read at all, a drill that cannot
+//! run. Everything a source
 //! says that is *wrong* is a [`crate::Finding`], not an error.
 
 /// A resource could not be read.
@@ -34,4 +35,36 @@ pub enum SourceError {
         /// Why it cannot be loaded.
         reason: String,
     },
+}
+
+/// A tamper drill could not be run (`canvass drill`).
+#[derive(Debug, thiserror::Error)]
+pub enum DrillError {
+    /// There is no drill with this number.
+    #[error("there is no drill {0}: the drills are 1 to 7 (canvass drill list)")]
+    NoSuchDrill(u8),
+    /// A file could not be read or written.
+    #[error("{path}: {reason}")]
+    Io {
+        /// The file.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+    /// The data directory is not what a drill needs.
+    #[error("{0}")]
+    Data(String),
+    /// A published resource could not be read.
+    #[error(transparent)]
+    Source(#[from] SourceError),
+}
+
+impl DrillError {
+    /// An I/O error on `path`.
+    pub fn io(path: &std::path::Path, e: &std::io::Error) -> Self {
+        DrillError::Io {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        }
+    }
 }

@@ -12,8 +12,10 @@
 //! - [`verify()`]: all of it, as one [`Report`] of [`Finding`]s.
 //! - [`monitor`]: polling, state kept between polls, structured alerts.
 //! - [`policy`]: the witness policy file.
+//! - [`drill`]: the tamper drills, run on a copy of a data directory.
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod drill;
 pub mod engine;
 pub mod error;
 pub mod levels;
@@ -25,7 +27,7 @@ pub mod source;
 pub mod tree;
 pub mod verify;
 
-pub use error::SourceError;
+pub use error::{DrillError, SourceError};
 pub use report::{Check, Counts, Finding, Report};
 pub use source::{DataDir, ExportDir, HttpSource, Source, Stored};
 pub use verify::{Progress, VerifyOptions, consistency, verify};

@@ -38,7 +38,15 @@ pub struct MonitorState {
     pub log_vkey: Option<String>,
     /// Polls made.
     pub polls: u64,
+    /// Where the next look at older rows of the server's index starts (a count of logged
+    /// submissions, wrapping).
+    #[serde(default)]
+    pub store_cursor: u64,
 }
+
+/// Older submissions compared with the server's index at each poll (besides the new ones),
+/// so a row changed after it was checked is caught within a few polls.
+pub const STORE_AUDIT_PER_POLL: usize = 1000;
 
 /// Thresholds and trust anchors.
 #[derive(Debug, Clone)]
@@ -193,12 +201,15 @@ struct Run {
     /// The results JSON at a snapshot, once computed (the published results may claim it
     /// again at later polls).
     kept: Option<(u64, String)>,
+    /// Log index and SHA-256 of every submission replayed.
+    submissions: Vec<(u64, [u8; 32])>,
 }
 
 /// A monitor that keeps its replay of the log in memory between polls: each poll reads the
 /// new entry bundles only (and the few tiles that prove the checkpoint consistent), replays
 /// the new entries and recomputes the new snapshots. Started from a state file, its first
-/// poll replays the log once (alerting only on entries after `state.size`).
+/// poll replays the log once (alerting only on entries after `state.size`). Each poll also
+/// compares [`STORE_AUDIT_PER_POLL`] older submissions with the server's index, in turn.
 pub struct Monitor {
     /// What is kept in the state file.
     pub state: MonitorState,
@@ -312,6 +323,7 @@ impl Monitor {
             engine: engine(&cfg, from),
             walker: Walker::default(),
             kept: None,
+            submissions: Vec::new(),
         };
         let mut apart = None;
         let run = if consistent {
@@ -366,6 +378,17 @@ impl Monitor {
             &mut walk_findings,
         );
         check_store(src, new.size, from, &out, &mut walk_findings, &mut |_| {})?;
+        run.submissions.extend(out.submissions.iter().copied());
+        if consistent {
+            audit_store(
+                src,
+                new.size,
+                from,
+                run,
+                &mut self.state,
+                &mut walk_findings,
+            )?;
+        }
         // Tiles, published results and the index are alerted on whatever entry they concern
         // (the files or the results changed now); the replay's findings only for new entries.
         for f in walk_findings.iter().chain(
@@ -395,6 +418,32 @@ impl Monitor {
         self.state.polls += 1;
         Ok(r.alerts)
     }
+}
+
+/// Compares up to [`STORE_AUDIT_PER_POLL`] submissions logged before `from` with the
+/// server's index, from the state's cursor on.
+fn audit_store(
+    src: &dyn Source,
+    size: u64,
+    from: u64,
+    run: &Run,
+    state: &mut MonitorState,
+    findings: &mut Vec<Finding>,
+) -> Result<(), SourceError> {
+    let old = run.submissions.partition_point(|(i, _)| *i < from);
+    if old == 0 {
+        return Ok(());
+    }
+    let start = (state.store_cursor % old as u64) as usize;
+    let n = STORE_AUDIT_PER_POLL.min(old);
+    let picked: Vec<(u64, [u8; 32])> = (0..n).map(|k| run.submissions[(start + k) % old]).collect();
+    let out = crate::engine::EngineOutput {
+        submissions: picked,
+        ..Default::default()
+    };
+    check_store(src, size, 0, &out, findings, &mut |_| {})?;
+    state.store_cursor = ((start + n) % old) as u64;
+    Ok(())
 }
 
 /// The results JSON at snapshot `index` of a log of `size` entries, replayed again.

@@ -4,6 +4,7 @@ pub mod audit;
 pub mod certify;
 pub mod convert;
 pub mod demo;
+pub mod drill;
 pub mod election;
 pub mod export_site;
 pub mod import;

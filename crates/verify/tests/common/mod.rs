@@ -55,16 +55,7 @@ pub fn doc(key: &SecretKey, j: &str, seq: u64, r: PrecinctResult, amends: Option
 
 /// Copies `from` into `to` recursively.
 pub fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), target).unwrap();
-        }
-    }
+    canvass_verify::drill::copy_dir(from, to).unwrap();
 }
 
 /// A fresh data directory with the us-2020 keys (made once per test binary: writing 3,000+
@@ -176,45 +167,18 @@ impl Server {
 
 /// A static export of a data directory: `DIR/log/...` and `DIR/api/results.json`.
 pub fn export(data: &Path, results_json: &str, to: &Path) -> PathBuf {
-    copy_dir(&data.join("log"), &to.join("log"));
-    std::fs::create_dir_all(to.join("api")).unwrap();
-    std::fs::write(to.join("api/results.json"), results_json).unwrap();
-    to.to_path_buf()
+    canvass_verify::drill::export(data, results_json, to).unwrap()
 }
 
 /// Every entry of the log in a data directory (its published checkpoint's tree).
 pub fn entries(data: &Path) -> Vec<Vec<u8>> {
-    let src = canvass_verify::ExportDir::new(data);
-    let size = canvass_log::LogVerifier::from_vkey(
-        std::fs::read_to_string(data.join("log/vkey"))
-            .unwrap()
-            .trim(),
-    )
-    .unwrap()
-    .open_checkpoint(&std::fs::read(data.join("log/checkpoint")).unwrap())
-    .unwrap()
-    .size;
-    (0..size)
-        .map(|i| {
-            canvass_verify::verify::log_entry(&src, i, size)
-                .unwrap()
-                .unwrap()
-        })
-        .collect()
+    canvass_verify::drill::entries(data).unwrap()
 }
 
 /// What a compromised server holding the log key can publish: a new log in `to/log` with
 /// these entries, signed and checkpointed, and `results` as `to/api/results.json`.
 pub fn forge(data: &Path, entries: &[Vec<u8>], results: &str, to: &Path) -> PathBuf {
-    let k = io::read_secret_key(&io::log_key_path(data)).unwrap();
-    let signer = canvass_log::LogSigner::from_seed(k.name(), k.seed()).unwrap();
-    let log = canvass_store::tlog::Log::open(to.join("log"), signer).unwrap();
-    log.append(entries).unwrap();
-    log.checkpoint().unwrap();
-    drop(log);
-    std::fs::create_dir_all(to.join("api")).unwrap();
-    std::fs::write(to.join("api/results.json"), results).unwrap();
-    to.to_path_buf()
+    canvass_verify::drill::forge(data, entries, results, to).unwrap()
 }
 
 /// A man in the middle on 127.0.0.1 (random port) that forwards GET requests to `upstream`

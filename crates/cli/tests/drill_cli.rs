@@ -1,0 +1,197 @@
+//! `canvass drill` end to end: an election made with `canvass keys init`, `canvass serve` and
+//! two `canvass submit`s (Adams and Allegheny counties, PA); the server stopped; then every
+//! drill run on a copy of its data directory, each caught by verify and by the monitor.
+
+use std::io::{BufRead as _, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Output, Stdio};
+
+fn canvass(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_canvass"))
+        .args(args)
+        .output()
+        .expect("run canvass")
+}
+
+fn tmpdir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("canvass-drill-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).expect("mkdir");
+    d
+}
+
+/// Kills the server when the test ends, pass or fail.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn serve(data: &str) -> (Server, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_canvass"))
+        .args(["serve", "--data", data, "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start canvass serve");
+    let stdout = child.stdout.take().expect("stdout");
+    let server = Server(child);
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("URL line");
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no URL in {line:?}"))
+        .trim_end_matches('/')
+        .to_owned();
+    (server, url)
+}
+
+fn json(out: &Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{e}: stdout {} stderr {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+fn submit(url: &str, data: &std::path::Path, t: &std::path::Path, county: &str, votes: [u64; 3]) {
+    let csv = t.join(format!("{county}.csv"));
+    std::fs::write(
+        &csv,
+        format!(
+            "precinct,portion,counting_group,contest,selection,line,votes\n\
+             {county},,,president-PA,@ballots,,{}\n\
+             {county},,,president-PA,biden-harris,,{}\n\
+             {county},,,president-PA,trump-pence,,{}\n",
+            votes[0], votes[1], votes[2]
+        ),
+    )
+    .unwrap();
+    let key = data.join(format!("keys/jurisdictions/{county}.key"));
+    let sub = canvass(&[
+        "submit",
+        "--server",
+        url,
+        "--key",
+        key.to_str().unwrap(),
+        "--sequence",
+        "1",
+        csv.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        sub.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&sub.stderr)
+    );
+}
+
+#[test]
+fn every_drill_is_caught_by_verify_and_the_monitor() {
+    let list = canvass(&["drill", "list", "--json"]);
+    assert_eq!(list.status.code(), Some(0));
+    let drills = json(&list);
+    assert_eq!(drills.as_array().unwrap().len(), 7);
+    assert_eq!(drills[6]["name"], "rollback");
+
+    let t = tmpdir("all");
+    let data = t.join("data");
+    let d = data.to_str().unwrap();
+    let init = canvass(&[
+        "keys",
+        "init",
+        "--data",
+        d,
+        "--election",
+        "us-2020",
+        "--seed",
+        "5",
+    ]);
+    assert!(
+        init.status.success(),
+        "{}",
+        String::from_utf8_lossy(&init.stderr)
+    );
+    let (server, url) = serve(d);
+    submit(&url, &data, &t, "42001", [100, 60, 38]);
+    submit(&url, &data, &t, "42003", [1000, 500, 480]);
+    // verify waits for a checkpoint covering the published results (both submissions).
+    let v = canvass(&["verify", &url, "--json"]);
+    assert_eq!(
+        v.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&v.stdout)
+    );
+    assert_eq!(json(&v)["counts"]["submissions"], 2);
+    drop(server);
+
+    let out = canvass(&[
+        "drill",
+        "run",
+        "all",
+        "--data",
+        d,
+        "--json",
+        "--threads",
+        "1",
+    ]);
+    let outcomes = json(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{outcomes:#}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let outcomes = outcomes.as_array().unwrap();
+    assert_eq!(outcomes.len(), 7);
+    // What each drill must be caught as (docs/verify.md, "Tamper drills").
+    let expect: [(&str, &str); 7] = [
+        ("store-differs", "store-differs"),
+        ("snapshot-position", "rollback"),
+        ("fork", "fork"),
+        ("results-differ", "results-changed-without-log-growth"),
+        ("replay", "replay"),
+        ("revoked-key", "revoked-key-signature"),
+        ("rollback", "rollback"),
+    ];
+    for (o, (v, m)) in outcomes.iter().zip(expect) {
+        let has = |who: &str, code: &str| {
+            o[who]["codes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|c| c == code)
+        };
+        assert_eq!(o["verify"]["detected"], true, "{o:#}");
+        assert_eq!(o["monitor"]["detected"], true, "{o:#}");
+        assert!(has("verify", v), "drill {}: {o:#}", o["drill"]);
+        assert!(has("monitor", m), "drill {}: {o:#}", o["drill"]);
+    }
+    // The data directory itself is untouched: it still verifies.
+    let v = canvass(&["verify", d, "--json"]);
+    assert_eq!(
+        v.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&v.stdout)
+    );
+
+    let human = canvass(&["drill", "run", "4", "--data", d]);
+    assert_eq!(human.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&human.stdout);
+    assert!(text.contains("drill 4 results-json"), "{text}");
+    assert!(text.contains("OK: every drill was caught"), "{text}");
+
+    let bad = canvass(&["drill", "run", "9", "--data", d]);
+    assert_eq!(bad.status.code(), Some(2));
+    let _ = std::fs::remove_dir_all(&t);
+}
