@@ -7,10 +7,11 @@
 //! counties, districts, precincts) recomputed and compared with `api/contests/{id}.json`.
 //!
 //! ```text
-//! cargo run --release -p canvass-verify --example verify_national -- [SCALE_PERMILLE] [BATCH] [THREADS] [DIR]
+//! cargo run --release -p canvass-verify --example verify_national -- [SCALE_PERMILLE] [BATCH] [THREADS] [DIR] [LEVELS]
 //! ```
 //! Defaults: 1000 (about 175,000 precincts), batches of 100 submissions (the server's batches
-//! were about 98 at national load), 2 snapshot threads, `/var/tmp/canvass-verify-bench`. The
+//! were about 98 at national load), 2 snapshot threads, `/var/tmp/canvass-verify-bench`, and
+//! every contest at every level compared (`LEVELS` 0 skips it). The
 //! log is made once per (scale, batch) and reused; delete the directory when done.
 
 use std::path::PathBuf;
@@ -30,6 +31,7 @@ fn main() {
         args.next()
             .unwrap_or_else(|| "/var/tmp/canvass-verify-bench".into()),
     );
+    let levels = args.next().is_none_or(|a| a != "0");
     let e = canvass_model::builtin("us-2020")
         .expect("built-in us-2020")
         .expect("us-2020 loads");
@@ -53,7 +55,7 @@ fn main() {
         election: Some(sim.election.clone()),
         workers: threads,
         check_store: false,
-        levels: true,
+        levels,
         ..VerifyOptions::default()
     };
     let t = Instant::now();
