@@ -128,6 +128,20 @@ fn verify_and_monitor_pass_then_catch_a_changed_vote() {
     assert_eq!(r["counts"]["snapshots"], 1);
     assert_eq!(r["counts"]["stored"], 1);
     assert_eq!(r["published_results_compared"], true);
+    // Every contest of the published results compared at every level (GET /api/contests/{id}).
+    let published: serde_json::Value = serde_json::from_str(
+        &ureq::get(&format!("{url}/api/results"))
+            .call()
+            .unwrap()
+            .body_mut()
+            .read_to_string()
+            .unwrap(),
+    )
+    .unwrap();
+    let contests = published["contests"].as_array().unwrap().len();
+    assert!(contests > 0);
+    assert_eq!(r["counts"]["contests"], contests);
+    assert!(r["counts"]["areas"].as_u64().unwrap() >= 3, "{r:#}");
     let human = canvass(&["verify", &url]);
     assert_eq!(human.status.code(), Some(0));
     let text = String::from_utf8_lossy(&human.stdout);
