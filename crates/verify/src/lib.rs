@@ -18,6 +18,7 @@
 pub mod drill;
 pub mod engine;
 pub mod error;
+pub mod events;
 pub mod levels;
 pub mod monitor;
 pub mod policy;
