@@ -408,8 +408,7 @@ impl App {
         let (jobs, pending) =
             match crate::batch::jobs(docs, source.as_deref(), &self.shared.checker, &roster) {
                 Ok(j) => j,
-                Err(SubmitError::Internal(m)) => return all(&m),
-                Err(SubmitError::Rejected(r)) => return all(&r.message),
+                Err(m) => return all(&m),
             };
         let sent = self
             .tx

@@ -86,17 +86,18 @@ fn check_all<D: AsRef<[u8]> + Sync>(
 
 /// The sequencer's jobs for `docs` (one `Submit` or `Reject` each, in order) and where each
 /// answer will come from.
+///
+/// # Errors
+/// A message if a checking thread panicked (a bug): nothing was queued.
 pub(crate) fn jobs<D: AsRef<[u8]> + Sync>(
     docs: &[D],
     source: Option<&str>,
     checker: &Checker,
     roster: &RosterState,
-) -> Result<(Vec<Job>, Vec<Pending>), SubmitError> {
+) -> Result<(Vec<Job>, Vec<Pending>), String> {
     let checked = check_all(docs, checker, roster);
     if checked.len() != docs.len() {
-        return Err(SubmitError::Internal(
-            "checking the batch's signatures failed: retry".into(),
-        ));
+        return Err("checking the batch's signatures failed: retry".into());
     }
     let mut jobs = Vec::with_capacity(docs.len());
     let mut pending = Vec::with_capacity(docs.len());

@@ -51,11 +51,13 @@ pub(crate) fn fail(shared: &Shared, what: &str, e: &dyn std::fmt::Display) -> St
     msg
 }
 
-/// Publishes a checkpoint of everything durable.
+/// Publishes a checkpoint of everything durable. Only the checkpointer thread calls this: two
+/// threads publishing at once could have the smaller checkpoint refused by the log after the
+/// larger one (and the server marked failed); others ask with [`checkpoint_through`].
 ///
 /// # Errors
 /// The failure message (the server is then marked failed).
-pub(crate) fn checkpoint(shared: &Shared) -> Result<(), String> {
+fn checkpoint(shared: &Shared) -> Result<(), String> {
     let cp = shared
         .log
         .checkpoint()
@@ -66,6 +68,27 @@ pub(crate) fn checkpoint(shared: &Shared) -> Result<(), String> {
         c.note = cp.note;
     }
     shared.checkpoint_cv.notify_all();
+    Ok(())
+}
+
+/// Asks the checkpointer for a checkpoint of at least `size` entries and waits until it is
+/// published.
+///
+/// # Errors
+/// The failure message if the server failed (e.g. the checkpoint could not be written).
+pub(crate) fn checkpoint_through(shared: &Shared, size: u64) -> Result<(), String> {
+    let mut c = lock(&shared.checkpoint);
+    c.want = c.want.max(size);
+    shared.checkpoint_cv.notify_all();
+    while c.size < size {
+        if let Some(m) = lock(&shared.failed).as_ref() {
+            return Err(m.clone());
+        }
+        c = shared
+            .checkpoint_cv
+            .wait(c)
+            .unwrap_or_else(PoisonError::into_inner);
+    }
     Ok(())
 }
 

@@ -443,7 +443,7 @@ impl Sequencer {
             SubmitError::Internal(committer::fail(&self.shared, "appending to the log", &e))
         })?;
         self.next = range.end;
-        committer::checkpoint(&self.shared).map_err(SubmitError::Internal)?;
+        committer::checkpoint_through(&self.shared, range.end).map_err(SubmitError::Internal)?;
         Ok(range.start)
     }
 
