@@ -246,6 +246,8 @@ pub struct App {
     shared: Arc<Shared>,
     /// Contest reports of the snapshot of this tree size.
     contests: Mutex<(u64, std::collections::HashMap<String, Arc<ContestReport>>)>,
+    /// The audits of the log (`crate::audit`), loaded on first use.
+    pub(crate) audits: crate::audit::AuditCell,
     tx: Option<mpsc::SyncSender<Job>>,
     worker: Option<JoinHandle<()>>,
 }
@@ -325,12 +327,13 @@ impl App {
         Ok(App {
             shared,
             contests: Mutex::default(),
+            audits: crate::audit::AuditCell::default(),
             tx: Some(tx),
             worker: Some(worker),
         })
     }
 
-    fn send<T>(&self, make: impl FnOnce(Reply<T>) -> Job) -> Result<T, SubmitError> {
+    pub(crate) fn send<T>(&self, make: impl FnOnce(Reply<T>) -> Job) -> Result<T, SubmitError> {
         if let Some(m) = lock(&self.shared.failed).as_ref() {
             return Err(SubmitError::Internal(m.clone()));
         }

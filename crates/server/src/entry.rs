@@ -8,6 +8,8 @@
 //!        canvass-snapshot/v1       unsigned: the results after the entries before it
 //!        canvass-key-change/v1     signed by the authority
 //!        canvass-certification/v1  signed by the authority
+//!        canvass-audit/v1          signed by the authority (see `crate::audit`; not an
+//!                                  [`EntryKind`]: readers that know audits check it first)
 //! ```
 //!
 //! Every entry starts with its type line, so [`kind`] tells them apart without parsing JSON.

@@ -8,12 +8,14 @@
 //!   returning a machine-readable [`Rejection`].
 //! - [`io`]: the file edge (key files with permissions 0600, the roster, definitions).
 //! - [`entry`]: the other log entries (results snapshots, certifications, roster parts).
+//! - [`audit`]: risk-limiting audit records (`canvass-audit/v1`) in the log.
 //! - [`app`]: the server core (a batching sequencer validates, logs, stores and tabulates);
 //!   [`http`]: the axum API;
 //!   [`logroutes`]: C2SP tlog-tiles serving of the log directory.
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod app;
+pub mod audit;
 mod batch;
 pub mod canonical;
 mod committer;

@@ -87,6 +87,9 @@ pub(crate) fn open(data: &Path, election: Election) -> Result<Opened, AppError> 
     while from < size {
         let to = (from + CHUNK).min(size);
         for (index, e) in (from..to).zip(log.entries(from..to)?) {
+            if crate::audit::skip_on_replay(&e) {
+                continue;
+            }
             let k = entry::kind(&e)
                 .ok_or_else(|| bad(index, "not a canvass log entry (unknown type line)"))?;
             let Some(r) = roster.as_mut() else {

@@ -57,6 +57,8 @@ pub(crate) enum Job {
     KeyChange { doc: Vec<u8>, reply: Reply<u64> },
     /// A signed certification.
     Certify { doc: Vec<u8>, reply: Reply<u64> },
+    /// A checked audit record (`crate::audit`), logged as it is.
+    Audit { doc: Vec<u8>, reply: Reply<u64> },
     /// Several `Submit` and `Reject` jobs sent together (`App::submit_batch`): taken in this
     /// order into the same log batch, so they share one group commit and one results snapshot.
     Many(Vec<Job>),
@@ -237,6 +239,11 @@ impl Sequencer {
                 self.commit(std::mem::take(batch));
                 self.barrier();
                 let _ = reply.send(self.certify(&doc));
+            }
+            Job::Audit { doc, reply } => {
+                self.commit(std::mem::take(batch));
+                self.barrier();
+                let _ = reply.send(self.log_one(&doc));
             }
             Job::Contest { id, reply } => contests.push((id, reply)),
             Job::Many(jobs) => {

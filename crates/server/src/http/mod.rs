@@ -16,12 +16,14 @@
 //!   `GET /api/jurisdictions/{id}/submissions`: a jurisdiction's history.
 //! - `GET /api/events` (Server-Sent Events), `GET /api/security-events?after=N`.
 //! - `GET /log/...`: the transparency log's tiles ([`crate::logroutes`]).
+//! - Audit records and reports: `POST /api/audit-records`, `GET /api/audits/...` ([`audit`]).
 //!
 //! Every error is JSON `{"code","field","message"}` ([`ApiError`]). Access logs go to
 //! `tracing` (target `canvass::access`): method, path, status, latency, peer and bytes, never
 //! bodies or keys.
 
 mod access;
+mod audit;
 mod events;
 mod limit;
 pub mod openapi;
@@ -244,6 +246,7 @@ pub fn router_with(app: Arc<App>, config: &ServerConfig) -> Router {
         })
         .with_state(shared.clone())
         .merge(site::router(shared.app.clone()))
+        .merge(audit::router(shared.app.clone()))
         .layer(axum::middleware::from_fn_with_state(shared, limit::per_ip))
         .merge(crate::logroutes::router(log_dir))
         .layer(axum::middleware::from_fn(method_not_allowed))

@@ -1,4 +1,5 @@
-//! `canvass audit`: risk-limiting audit sampling, sample sizes and risk measurements.
+//! `canvass audit`: risk-limiting audit sampling, sample sizes and risk measurements, and the
+//! audit workflow logged step by step ([`steps`], `docs/audit.md`).
 //!
 //! The JSON shapes are a stable contract (outside checkers depend on them):
 //!
@@ -23,6 +24,9 @@ use serde_json::json;
 
 use crate::cmd::{fail, print_json};
 
+mod conn;
+mod steps;
+
 /// Risk-limiting audits: draw samples, estimate sample sizes, measure risk.
 #[derive(Args)]
 #[command(after_help = "Examples:
@@ -32,7 +36,14 @@ use crate::cmd::{fail, print_json};
   canvass audit sample-size --method comparison --risk-limit 0.10 --diluted-margin 0.01 --o1 1
   canvass audit sample-size --method macro --risk-limit 0.10 --error-bound 25.3
   canvass audit risk --method bravo --tally Alice=600,Bob=400 --ballots 1000 --sample Alice=80,Bob=40
-  canvass audit risk --method comparison --diluted-margin 0.01 --sample-size 479")]
+  canvass audit risk --method comparison --diluted-margin 0.01 --sample-size 479
+
+The audit workflow (each step signed with the authority's key and logged; see docs/audit.md):
+  canvass audit start --data D --audit NAME --seed DICE --contest ID[:macro] ...
+  canvass audit manifest --data D --audit NAME --jurisdiction J manifest.csv
+  canvass audit estimate | draw | retrieval --out DIR | interpret --board B --file F
+  canvass audit batch-count | measure | report --out DIR | status
+Add --server URL to log through a running server.")]
 pub struct AuditArgs {
     #[command(subcommand)]
     command: AuditCommand,
@@ -48,6 +59,26 @@ enum AuditCommand {
     Risk(RiskArgs),
     /// Pseudo-random numbers by Colorado's method: min + SHA256(seed,k) mod (max-min+1).
     Prng(PrngArgs),
+    /// Workflow: start an audit (contests, risk limit, dice-roll seed) on the published results.
+    Start(steps::StartArgs),
+    /// Workflow: import one jurisdiction's ballot manifest (CSV).
+    Manifest(steps::ManifestArgs),
+    /// Workflow: log the sample-size estimate for the next round.
+    Estimate(steps::StepArgs),
+    /// Workflow: draw the next round's sample.
+    Draw(steps::DrawArgs),
+    /// Workflow: write each jurisdiction's retrieval list (CSV and printable HTML).
+    Retrieval(steps::RetrievalArgs),
+    /// Workflow: log an audit board's interpretations of sampled ballots.
+    Interpret(steps::InterpretArgs),
+    /// Workflow: log an audit board's hand counts of sampled batches (batch comparison).
+    BatchCount(steps::BatchCountArgs),
+    /// Workflow: measure the risk after a round (confirmed, next round or full hand count).
+    Measure(steps::StepArgs),
+    /// Workflow: the audit report (HTML with risk plots, and CSV).
+    Report(steps::ReportArgs),
+    /// Workflow: recompute the audit from the log and show where it stands.
+    Status(steps::StepArgs),
 }
 
 /// Arguments of `canvass audit prng`.
@@ -218,6 +249,16 @@ pub fn run(args: AuditArgs) -> ExitCode {
         AuditCommand::SampleSize(a) => sample_size(a),
         AuditCommand::Risk(a) => risk(a),
         AuditCommand::Prng(a) => prng(a),
+        AuditCommand::Start(a) => steps::start(a),
+        AuditCommand::Manifest(a) => steps::manifest(a),
+        AuditCommand::Estimate(a) => steps::estimate(a),
+        AuditCommand::Draw(a) => steps::draw(a),
+        AuditCommand::Retrieval(a) => steps::retrieval_lists(a),
+        AuditCommand::Interpret(a) => steps::interpret(a),
+        AuditCommand::BatchCount(a) => steps::batch_count(a),
+        AuditCommand::Measure(a) => steps::measure(a),
+        AuditCommand::Report(a) => steps::report(a),
+        AuditCommand::Status(a) => steps::status(a),
     }
 }
 
