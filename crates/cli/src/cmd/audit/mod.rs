@@ -24,6 +24,7 @@ use serde_json::json;
 
 use crate::cmd::{fail, print_json};
 
+mod boards;
 mod conn;
 mod steps;
 
@@ -68,11 +69,11 @@ enum AuditCommand {
     /// Workflow: draw the next round's sample.
     Draw(steps::DrawArgs),
     /// Workflow: write each jurisdiction's retrieval list (CSV and printable HTML).
-    Retrieval(steps::RetrievalArgs),
+    Retrieval(boards::RetrievalArgs),
     /// Workflow: log an audit board's interpretations of sampled ballots.
-    Interpret(steps::InterpretArgs),
+    Interpret(boards::InterpretArgs),
     /// Workflow: log an audit board's hand counts of sampled batches (batch comparison).
-    BatchCount(steps::BatchCountArgs),
+    BatchCount(boards::BatchCountArgs),
     /// Workflow: measure the risk after a round (confirmed, next round or full hand count).
     Measure(steps::StepArgs),
     /// Workflow: the audit report (HTML with risk plots, and CSV).
@@ -253,9 +254,9 @@ pub fn run(args: AuditArgs) -> ExitCode {
         AuditCommand::Manifest(a) => steps::manifest(a),
         AuditCommand::Estimate(a) => steps::estimate(a),
         AuditCommand::Draw(a) => steps::draw(a),
-        AuditCommand::Retrieval(a) => steps::retrieval_lists(a),
-        AuditCommand::Interpret(a) => steps::interpret(a),
-        AuditCommand::BatchCount(a) => steps::batch_count(a),
+        AuditCommand::Retrieval(a) => boards::retrieval_lists(a),
+        AuditCommand::Interpret(a) => boards::interpret(a),
+        AuditCommand::BatchCount(a) => boards::batch_count(a),
         AuditCommand::Measure(a) => steps::measure(a),
         AuditCommand::Report(a) => steps::report(a),
         AuditCommand::Status(a) => steps::status(a),
