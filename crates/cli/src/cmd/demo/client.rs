@@ -139,6 +139,73 @@ impl Client {
         self.post("/api/submissions", doc)
     }
 
+    /// Posts signed submission documents through `POST /api/submissions/batch`, in order, in
+    /// as few batches as the server's limits allow (each waits for the answer to the one
+    /// before); every one must be accepted or already accepted.
+    ///
+    /// # Errors
+    /// The first document the server did not accept (code, field, message), or the
+    /// transport error.
+    pub fn submit_batch(&self, docs: &[String]) -> Result<(), String> {
+        let url = format!("{}/api/submissions/batch", self.base);
+        let mut rest = docs;
+        while !rest.is_empty() {
+            // Whole documents up to the item limit and a body well under the byte limit.
+            let mut n = 0;
+            let mut bytes = 2;
+            for d in rest.iter().take(canvass_server::http::MAX_BATCH_DOCUMENTS) {
+                let len = serde_json::to_string(d).map_or(usize::MAX, |j| j.len()) + 1;
+                if n > 0 && bytes + len > canvass_server::http::BATCH_BODY_LIMIT / 2 {
+                    break;
+                }
+                n += 1;
+                bytes = bytes.saturating_add(len);
+            }
+            let (now, later) = rest.split_at(n);
+            rest = later;
+            let body = serde_json::to_string(now).map_err(|e| format!("{url}: {e}"))?;
+            let mut resp = self
+                .agent
+                .post(&url)
+                .header("content-type", "application/json")
+                .send(&body)
+                .map_err(|e| format!("{url}: {e}"))?;
+            let status = resp.status().as_u16();
+            let text = resp
+                .body_mut()
+                .with_config()
+                .limit(MAX_ANSWER)
+                .read_to_string()
+                .map_err(|e| format!("{url}: HTTP {status}: {e}"))?;
+            if status != 200 {
+                return Err(format!(
+                    "{url}: HTTP {status}: the server refused a batch of simulated documents: {}",
+                    text.trim()
+                ));
+            }
+            let answer: serde_json::Value =
+                serde_json::from_str(&text).map_err(|e| format!("{url}: not JSON ({e})"))?;
+            let results = answer["results"].as_array().map_or(&[][..], Vec::as_slice);
+            if results.len() != now.len() {
+                return Err(format!(
+                    "{url}: {} results for {} documents: {}",
+                    results.len(),
+                    now.len(),
+                    text.trim()
+                ));
+            }
+            if let Some(bad) = results
+                .iter()
+                .find(|r| !matches!(r["status"].as_str(), Some("accepted" | "already-accepted")))
+            {
+                return Err(format!(
+                    "{url}: the server refused a simulated document: {bad}"
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// GETs `path` as text; it must answer 200.
     ///
     /// # Errors

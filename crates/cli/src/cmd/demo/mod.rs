@@ -10,8 +10,11 @@
 //! 4. Plays the night ([`night`]): each county signs its precinct results with its own key
 //!    and posts them over HTTP, as polls close time zone by time zone, in partial waves;
 //!    a few counties correct a transposed count days later with an amendment; finally the
-//!    authority certifies each state (`POST /api/certifications`). Timestamps come from the simulated clock, and submissions go one at
-//!    a time in a fixed order, so the same seed gives the same log, byte for byte.
+//!    authority certifies each state (`POST /api/certifications`). The reports of each
+//!    simulated minute ([`WAVE_SECONDS`]) go as one batch (`POST /api/submissions/batch`),
+//!    logged in schedule order with one results snapshot; amendments and certifications go
+//!    one at a time. Timestamps come from the simulated clock, and each request waits for the
+//!    answer to the one before, so the same seed gives the same log, byte for byte.
 
 mod client;
 mod night;
@@ -277,6 +280,10 @@ fn demo(args: &DemoArgs) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The reports of one simulated period this long (seconds) are posted as one batch: a
+/// wave of counties reporting at one moment of the night.
+pub const WAVE_SECONDS: u64 = 60;
+
 /// What the night did.
 #[derive(Debug, Default)]
 struct Tally {
@@ -338,7 +345,47 @@ fn play(
         origin: None,
     };
     let mut t = Tally::default();
-    for e in &night.events {
+    let mut next = 0;
+    while let Some(e) = night.events.get(next) {
+        next += 1;
+        if matches!(e.what, What::Report { .. }) {
+            // The wave: this report and the ones after it in the same simulated period.
+            let period = e.at / WAVE_SECONDS;
+            let end = night.events[next..]
+                .iter()
+                .position(|x| {
+                    !matches!(x.what, What::Report { .. }) || x.at / WAVE_SECONDS != period
+                })
+                .map_or(night.events.len(), |k| next + k);
+            let wave = &night.events[next - 1..end];
+            next = end;
+            let at = wave.last().map_or(e.at, |x| x.at);
+            if pacer.wait_until(at) {
+                say.line(&format!("... skipping ahead to {}", clock(at)));
+            }
+            let docs = wave
+                .iter()
+                .map(|x| report(night, &election, &mut keys, x))
+                .collect::<Result<Vec<_>, _>>()?;
+            client.submit_batch(&docs)?;
+            for x in wave {
+                let What::Report { reporter, last, .. } = &x.what else {
+                    continue;
+                };
+                t.submissions += 1;
+                if *last {
+                    let state = night.reporters[*reporter].state.as_str();
+                    t.reported += 1;
+                    say.pb.inc(1);
+                    let left = remaining.entry(state).or_default();
+                    *left -= 1;
+                    if *left == 0 {
+                        say.line(&called(client, state)?);
+                    }
+                }
+            }
+            continue;
+        }
         if pacer.wait_until(e.at) {
             say.line(&format!("... skipping ahead to {}", clock(e.at)));
         }
@@ -350,34 +397,7 @@ fn play(
                     states.join(", ")
                 ));
             }
-            What::Report {
-                reporter,
-                sequence,
-                precincts,
-                last,
-                typo,
-            } => {
-                let r = &night.reporters[*reporter];
-                let s = Submission {
-                    election: election.clone(),
-                    jurisdiction: r.id.clone(),
-                    sequence: *sequence,
-                    timestamp: e.at,
-                    amendment: None,
-                    payload: payload(&r.results, precincts, typo.as_ref()),
-                };
-                client.submit(&s.sign(keys.get(night, *reporter)?))?;
-                t.submissions += 1;
-                if *last {
-                    t.reported += 1;
-                    say.pb.inc(1);
-                    let left = remaining.entry(r.state.as_str()).or_default();
-                    *left -= 1;
-                    if *left == 0 {
-                        say.line(&called(client, r.state.as_str())?);
-                    }
-                }
-            }
+            What::Report { .. } => {}
             What::Amend {
                 reporter,
                 sequence,
@@ -426,6 +446,35 @@ fn play(
         }
     }
     Ok(t)
+}
+
+/// The signed submission document of a `What::Report` event (empty for other events).
+fn report(
+    night: &Night,
+    election: &canvass_model::ElectionId,
+    keys: &mut Keys<'_>,
+    e: &night::Event,
+) -> Result<String, String> {
+    let What::Report {
+        reporter,
+        sequence,
+        precincts,
+        typo,
+        ..
+    } = &e.what
+    else {
+        return Ok(String::new());
+    };
+    let r = &night.reporters[*reporter];
+    let s = Submission {
+        election: election.clone(),
+        jurisdiction: r.id.clone(),
+        sequence: *sequence,
+        timestamp: e.at,
+        amendment: None,
+        payload: payload(&r.results, precincts, typo.as_ref()),
+    };
+    Ok(s.sign(keys.get(night, *reporter)?))
 }
 
 /// The published checkpoint once it covers every logged entry (the server checkpoints in
