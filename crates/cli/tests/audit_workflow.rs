@@ -505,4 +505,6 @@ fn audits_through_the_server_and_recomputed_from_the_log() {
         );
         assert!(st.finished());
     }
+    drop(app);
+    let _ = std::fs::remove_dir_all(&t);
 }
