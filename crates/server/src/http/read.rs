@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::snapshot::{Snap, hex};
+use super::snapshot::{Encoded, Snap, hex, respond};
 use super::{ApiError, Shared, json_response};
 use crate::submission::Submission;
 
@@ -23,30 +23,17 @@ fn path_error(e: &PathRejection, field: &str) -> ApiError {
     )
 }
 
-/// A JSON body tied to a snapshot: `ETag`, `X-Canvass-Log-Index`, `X-Canvass-Tree-Size`, and
-/// `304` when the client's `If-None-Match` already names it.
-fn tied(snap: &Snap, headers: &HeaderMap, body: impl FnOnce() -> String) -> Response {
-    let etag = snap.etag();
-    let matches = headers
-        .get_all(header::IF_NONE_MATCH)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(|t| t.trim().trim_start_matches("W/"))
-        .any(|t| t == etag || t == "*");
-    let mut resp = if matches {
-        StatusCode::NOT_MODIFIED.into_response()
-    } else {
-        json_response(StatusCode::OK, body())
-    };
+/// A JSON body tied to a snapshot: `ETag`, `X-Canvass-Log-Index`, `X-Canvass-Tree-Size`,
+/// `304` when the client's `If-None-Match` already names it, and the body compressed once per
+/// snapshot (gzip or brotli when the client accepts it; [`Encoded`]).
+async fn tied(snap: &Snap, headers: &HeaderMap, body: &Arc<Encoded>) -> Response {
+    let mut resp = respond(body, headers, "application/json", &snap.etag()).await;
     let h = resp.headers_mut();
     let mut set = |name: &'static str, v: String| {
         if let Ok(v) = HeaderValue::from_str(&v) {
             h.insert(name, v);
         }
     };
-    set("etag", etag);
-    set("cache-control", "no-cache".into());
     set("x-canvass-tree-size", snap.inner.tree_size.to_string());
     if let Some(i) = snap.inner.log_index {
         set("x-canvass-log-index", i.to_string());
@@ -70,7 +57,7 @@ fn snapshot(shared: &Shared) -> Result<Arc<Snap>, ApiError> {
         (status = 503, description = "storage failure", body = ApiError)))]
 pub(crate) async fn results(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
     match snapshot(&shared) {
-        Ok(s) => tied(&s, &headers, || s.inner.json.to_string()),
+        Ok(s) => tied(&s, &headers, s.results_body()).await,
         Err(e) => e.into_response(),
     }
 }
@@ -110,7 +97,7 @@ pub(crate) async fn state_results(
         )
         .into_response();
     };
-    tied(&snap, &headers, || {
+    let body = snap.derived(&state, || {
         let contests: Vec<&Value> = idx.iter().map(|&i| &p.value["contests"][i]).collect();
         let college = p.value["electoral_college"]["states"]
             .as_array()
@@ -126,7 +113,8 @@ pub(crate) async fn state_results(
         );
         m.insert("electoral_college".into(), college);
         Value::Object(m).to_string()
-    })
+    });
+    tied(&snap, &headers, &body).await
 }
 
 /// `GET /api/contests/{id}`: one contest at every level (state, county, congressional

@@ -19,20 +19,22 @@
 //! bytes of `GET /api/results` and checks them against the log in the browser (RFC 6962
 //! inclusion of the `canvass-snapshot/v1` entry, C2SP signed-note checkpoint), so the
 //! derived documents are conveniences, never what is verified. Responses of these routes
-//! are compressed (gzip) when the client accepts it.
+//! are compressed when the client accepts it: the per-snapshot documents once per snapshot
+//! (gzip, and brotli once made in the background; [`super::snapshot::Encoded`]), the rest by
+//! the compression layer per response.
 
 use std::sync::{Arc, Mutex, OnceLock};
 
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::{Map, Value, json};
 use tower_http::compression::CompressionLayer;
 
 use super::ApiError;
-use super::snapshot::hex;
+use super::snapshot::{Encoded, hex, respond};
 use crate::app::{App, Snapshot};
 
 /// One embedded file: URL path (without the leading `/`), content type, bytes.
@@ -91,10 +93,10 @@ pub fn asset(path: &str) -> Option<&'static Asset> {
 #[derive(Default)]
 struct Derived {
     sha256: [u8; 32],
-    overview: OnceLock<String>,
-    csv: OnceLock<String>,
-    nist_json: OnceLock<String>,
-    nist_xml: OnceLock<String>,
+    overview: OnceLock<Arc<Encoded>>,
+    csv: OnceLock<Arc<Encoded>>,
+    nist_json: OnceLock<Arc<Encoded>>,
+    nist_xml: OnceLock<Arc<Encoded>>,
 }
 
 /// What the site routes share.
@@ -183,28 +185,22 @@ async fn assets(Path(name): Path<String>) -> Response {
     file(&format!("assets/{name}"))
 }
 
-/// A derived document tied to `snap` like `GET /api/results` (ETag and log headers, `304`).
-fn tied(snap: &Snapshot, headers: &HeaderMap, ctype: &'static str, body: &str) -> Response {
+/// A derived document tied to `snap` like `GET /api/results` (ETag and log headers, `304`),
+/// compressed once per snapshot ([`Encoded`]).
+async fn tied(
+    snap: &Snapshot,
+    headers: &HeaderMap,
+    ctype: &'static str,
+    body: &Arc<Encoded>,
+) -> Response {
     let etag = format!("\"{}\"", hex(&snap.sha256));
-    let matches = headers
-        .get_all(header::IF_NONE_MATCH)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|t| t.trim().trim_start_matches("W/") == etag);
-    let mut resp = if matches {
-        StatusCode::NOT_MODIFIED.into_response()
-    } else {
-        ([(header::CONTENT_TYPE, ctype)], body.to_owned()).into_response()
-    };
+    let mut resp = respond(body, headers, ctype, &etag).await;
     let h = resp.headers_mut();
     let mut set = |name: &'static str, v: String| {
         if let Ok(v) = HeaderValue::from_str(&v) {
             h.insert(name, v);
         }
     };
-    set("etag", etag);
-    set("cache-control", "no-cache".into());
     set("x-canvass-tree-size", snap.tree_size.to_string());
     if let Some(i) = snap.log_index {
         set("x-canvass-log-index", i.to_string());
@@ -214,14 +210,18 @@ fn tied(snap: &Snapshot, headers: &HeaderMap, ctype: &'static str, body: &str) -
 
 async fn overview(State(site): State<Arc<Site>>, headers: HeaderMap) -> Response {
     let (snap, d) = site.current();
-    let body = d.overview.get_or_init(|| overview_json(&snap.json));
-    tied(&snap, &headers, "application/json", body)
+    let body = d
+        .overview
+        .get_or_init(|| Encoded::new(overview_json(&snap.json)));
+    tied(&snap, &headers, "application/json", body).await
 }
 
 async fn csv(State(site): State<Arc<Site>>, headers: HeaderMap) -> Response {
     let (snap, d) = site.current();
-    let body = d.csv.get_or_init(|| canvass_tally::to_csv(&snap.results));
-    tied(&snap, &headers, "text/csv; charset=utf-8", body)
+    let body = d
+        .csv
+        .get_or_init(|| Encoded::new(canvass_tally::to_csv(&snap.results)));
+    tied(&snap, &headers, "text/csv; charset=utf-8", body).await
 }
 
 fn err_options(app: &App) -> canvass_formats::err::ErrOptions {
@@ -235,18 +235,24 @@ async fn nist_json(State(site): State<Arc<Site>>, headers: HeaderMap) -> Respons
     let (snap, d) = site.current();
     let body = d.nist_json.get_or_init(|| {
         let e = site.app.election();
-        canvass_formats::err::to_json(e, &snap.results, &err_options(&site.app)).to_string()
+        Encoded::new(
+            canvass_formats::err::to_json(e, &snap.results, &err_options(&site.app)).to_string(),
+        )
     });
-    tied(&snap, &headers, "application/json", body)
+    tied(&snap, &headers, "application/json", body).await
 }
 
 async fn nist_xml(State(site): State<Arc<Site>>, headers: HeaderMap) -> Response {
     let (snap, d) = site.current();
     let body = d.nist_xml.get_or_init(|| {
         let e = site.app.election();
-        canvass_formats::err::to_xml(e, &snap.results, &err_options(&site.app))
+        Encoded::new(canvass_formats::err::to_xml(
+            e,
+            &snap.results,
+            &err_options(&site.app),
+        ))
     });
-    tied(&snap, &headers, "application/xml; charset=utf-8", body)
+    tied(&snap, &headers, "application/xml; charset=utf-8", body).await
 }
 
 async fn geo_state(State(site): State<Arc<Site>>, Path(state): Path<String>) -> Response {
