@@ -54,7 +54,11 @@ export function tileMap(info, districts) {
   const w = 11 * (S + G), h = rows * (S + G) + (districts.length ? 12 : 0);
   const tile = (x, y, d, label, sub) => {
     const c = shade(d.party, d.margin);
-    const stripes = d.party && !d.decided ? `<rect x="${x}" y="${y}" width="${S}" height="${S}" fill="url(#lead)" rx="4"/>` : '';
+    // "Leading" stripes in bands above and below the labels, so the labels keep their
+    // contrast against the solid fill.
+    const stripes = d.party && !d.decided
+      ? `<rect x="${x}" y="${y}" width="${S}" height="11" fill="url(#lead)" rx="4"/><rect x="${x}" y="${y + S - 9}" width="${S}" height="9" fill="url(#lead)" rx="4"/>`
+      : '';
     return `<a href="${esc(d.href)}" aria-label="${esc(d.title)}"><title>${esc(d.title)}</title>
       <rect x="${x}" y="${y}" width="${S}" height="${S}" rx="4" fill="${c.fill}" stroke="#6b7280"/>${stripes}
       <text x="${x + S / 2}" y="${y + S / 2 - 2}" text-anchor="middle" fill="${c.text}">${esc(label)}</text>
