@@ -135,6 +135,66 @@ fn interpretations(
     n
 }
 
+fn pct(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// The audit boards' web form lists the `n` ballots to read; posting a choice for one of them
+/// gives the CSV row `canvass audit interpret` reads.
+fn board_form(url: &str, lists: &Path, n: usize, winner: &str) {
+    let agent = ureq::agent();
+    let page = agent
+        .get(format!("{url}/audits/match/board"))
+        .call()
+        .unwrap()
+        .body_mut()
+        .read_to_string()
+        .unwrap();
+    assert!(page.contains("<form method=\"post\">") && !page.contains("<script"));
+    assert!(
+        page.contains(&format!("<p>{n} ballots to interpret.</p>")),
+        "{page}"
+    );
+    let csv = std::fs::read_to_string(lists.join("Adams.csv")).unwrap();
+    let f: Vec<String> = csv
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .map(str::to_owned)
+        .collect();
+    let id = format!("(('{}', '{}', '{}'), {})", f[0], f[1], f[2], f[3]);
+    let body = format!("{}={}", pct(&format!("president-PA|{id}")), pct(winner));
+    let got = agent
+        .post(format!("{url}/audits/match/board"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .send(body.as_bytes())
+        .unwrap()
+        .body_mut()
+        .read_to_string()
+        .unwrap();
+    let name = if winner.contains(',') || winner.contains('"') {
+        format!("\"{}\"", winner.replace('"', "\"\""))
+    } else {
+        winner.to_owned()
+    };
+    assert_eq!(
+        got,
+        format!(
+            "jurisdiction,tabulator,batch,position,contest,selections\n{},{},{},{},president-PA,{name}\n",
+            f[0], f[1], f[2], f[3]
+        )
+    );
+}
+
 /// Runs ballot-polling rounds (estimate, draw, retrieval, interpret, measure) until the
 /// audit finishes; returns the decisions of each round.
 fn poll_rounds(
@@ -186,6 +246,9 @@ fn poll_rounds(
         }
         let file = t.join(format!("{audit}-round-{round}.csv"));
         let n = interpretations(&dir, &file, winner, loser, winner_in_10);
+        if audit == "match" && round == 1 {
+            board_form(url, &dir, n, winner);
+        }
         if n > 0 {
             let i = step(
                 data,

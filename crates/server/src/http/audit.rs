@@ -8,6 +8,8 @@
 //! - `GET /api/audits/{name}/report.html` and `report.csv`: the audit report.
 //! - `GET /api/audits/{name}/rounds/{round}/retrieval/{jurisdiction}` with `?format=csv`
 //!   (default) or `?format=html`: a retrieval list sorted by batch and position.
+//! - `GET /audits/{name}/board`: the audit boards' web form ([`form`]); posting it returns
+//!   the interpretations CSV for `canvass audit interpret`.
 
 use std::sync::Arc;
 
@@ -26,8 +28,11 @@ use super::{ApiError, json_response};
 use crate::app::App;
 use crate::audit::AuditSubmitError;
 
-/// Largest audit record accepted (one log entry).
-const BODY_LIMIT: usize = 70_000;
+mod form;
+
+/// Largest body accepted: a board form of a large round (a signed record must also fit one
+/// log entry, checked by `App::submit_audit`).
+const BODY_LIMIT: usize = 1 << 20;
 
 /// An audit record with its log index.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -58,6 +63,7 @@ pub(crate) fn router(app: Arc<App>) -> Router {
             "/api/audits/{name}/rounds/{round}/retrieval/{jurisdiction}",
             get(retrieval_list),
         )
+        .route("/audits/{name}/board", get(form::page).post(form::submit))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(app)
 }
