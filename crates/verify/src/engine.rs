@@ -139,6 +139,9 @@ impl Engine {
         if self.dead {
             return;
         }
+        if self.roster.is_some() && canvass_server::audit::is_audit_entry(e) {
+            return self.audit_record(index, e);
+        }
         let Some(k) = entry::kind(e) else {
             self.find(
                 Finding::new(Check::Entry, "not a canvass log entry (unknown type line)")
@@ -474,6 +477,25 @@ impl Engine {
                 )
                 .at(index)
                 .code("bad-key-change"),
+            );
+        }
+    }
+
+    /// A risk-limiting audit's record (`canvass-audit/v1`): it must be signed by the
+    /// authority. (The audit's own figures are recomputed by `canvass audit`.)
+    fn audit_record(&mut self, index: u64, e: &[u8]) {
+        self.out.counts.audit_records += 1;
+        let Some(roster) = self.roster.as_ref() else {
+            return;
+        };
+        if let Err(err) = canvass_server::audit::open(e, roster.authority()) {
+            self.find(
+                Finding::new(
+                    Check::Audit,
+                    format!("an audit record the authority did not sign, or malformed: {err}"),
+                )
+                .at(index)
+                .code("bad-audit-record"),
             );
         }
     }

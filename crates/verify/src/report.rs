@@ -30,6 +30,8 @@ pub enum Check {
     Levels,
     /// A certification (signed by the authority, naming a logged snapshot).
     Certification,
+    /// A risk-limiting audit's record (signed by the authority).
+    Audit,
     /// An entry the verifier cannot classify.
     Entry,
 }
@@ -156,6 +158,9 @@ pub struct Counts {
     pub key_changes: u64,
     /// Certifications checked.
     pub certifications: u64,
+    /// Risk-limiting audit records checked (the authority's signature).
+    #[serde(default)]
+    pub audit_records: u64,
     /// Submissions compared with the server's index.
     pub stored: u64,
 }

@@ -524,3 +524,31 @@ fn drill_7_the_server_rolled_back_to_a_backup() {
     let r = verify_with(&http, vec![later]);
     assert_eq!(codes(&r), ["rollback"], "{:#?}", r.findings);
 }
+
+/// A risk-limiting audit's record (a manifest part), signed by `key`.
+fn audit_entry(key: &canvass_server::SecretKey) -> Vec<u8> {
+    // Canonical form: the record's fields in their fixed order, no whitespace.
+    let json = r#"{"audit":"2026-rla","seq":2,"step":{"manifest":{"jurisdiction":"42001","part":1,"parts":1,"sha256":"00","csv":"jurisdiction,tabulator,batch,ballots\n42001,t1,b1,100\n"}}}"#;
+    let body = canvass_server::note::body(canvass_server::audit::AUDIT_TYPE, json);
+    canvass_server::note::sign(&body, key).into_bytes()
+}
+
+#[test]
+fn audit_records_must_be_signed_by_the_authority() {
+    let t = tempfile::tempdir().unwrap();
+    let (s, data, [_, _, c]) = election(t.path());
+    let results = s.app.results_json();
+    let mut all = entries(&data);
+    all.push(audit_entry(&authority(&data)));
+    let signed = forge(&data, &all, &results, &t.path().join("signed"));
+    let r = verify(&ExportDir::new(&signed));
+    assert!(r.ok, "{:#?}", r.findings);
+    assert_eq!(r.counts.audit_records, 1);
+
+    // The same record signed with Adams County's key instead.
+    all.push(audit_entry(&key(&data, "42001")));
+    let forged = forge(&data, &all, &results, &t.path().join("forged"));
+    let r = verify(&ExportDir::new(&forged));
+    assert_eq!(codes(&r), ["bad-audit-record"], "{:#?}", r.findings);
+    assert_eq!(r.findings[0].log_index, Some(c + 3));
+}

@@ -218,7 +218,7 @@ fn print_report(r: &Report) {
     }
     let c = &r.counts;
     outln!(
-        "checked     {} entries, {} tile files, {} submissions, {} snapshots recomputed, {} contests at every level ({} areas), {} key changes, {} certifications, {} submissions against the index",
+        "checked     {} entries, {} tile files, {} submissions, {} snapshots recomputed, {} contests at every level ({} areas), {} key changes, {} certifications, {} audit records, {} submissions against the index",
         c.entries,
         c.tiles,
         c.submissions,
@@ -227,6 +227,7 @@ fn print_report(r: &Report) {
         c.areas,
         c.key_changes,
         c.certifications,
+        c.audit_records,
         c.stored
     );
     if let Some(sha) = &r.results_sha256 {
