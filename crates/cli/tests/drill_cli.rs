@@ -2,65 +2,9 @@
 //! two `canvass submit`s (Adams and Allegheny counties, PA); the server stopped; then every
 //! drill run on a copy of its data directory, each caught by verify and by the monitor.
 
-use std::io::{BufRead as _, BufReader};
-use std::path::PathBuf;
-use std::process::{Child, Command, Output, Stdio};
+mod common;
 
-fn canvass(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_canvass"))
-        .args(args)
-        .output()
-        .expect("run canvass")
-}
-
-fn tmpdir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("canvass-drill-cli-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).expect("mkdir");
-    d
-}
-
-/// Kills the server when the test ends, pass or fail.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn serve(data: &str) -> (Server, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_canvass"))
-        .args(["serve", "--data", data, "--listen", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start canvass serve");
-    let stdout = child.stdout.take().expect("stdout");
-    let server = Server(child);
-    let mut line = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut line)
-        .expect("URL line");
-    let url = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap_or_else(|| panic!("no URL in {line:?}"))
-        .trim_end_matches('/')
-        .to_owned();
-    (server, url)
-}
-
-fn json(out: &Output) -> serde_json::Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "{e}: stdout {} stderr {}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
-}
+use common::{canvass, json, serve, tmpdir};
 
 fn submit(url: &str, data: &std::path::Path, t: &std::path::Path, county: &str, votes: [u64; 3]) {
     let csv = t.join(format!("{county}.csv"));
@@ -120,7 +64,7 @@ fn every_drill_is_caught_by_verify_and_the_monitor() {
         "{}",
         String::from_utf8_lossy(&init.stderr)
     );
-    let (server, url) = serve(d);
+    let (server, url) = serve(d, &[]);
     submit(&url, &data, &t, "42001", [100, 60, 38]);
     submit(&url, &data, &t, "42003", [1000, 500, 480]);
     // verify waits for a checkpoint covering the published results (both submissions).

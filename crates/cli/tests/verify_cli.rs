@@ -3,65 +3,9 @@
 //! (exit 0) over HTTP and on the data directory, the monitor finds nothing; then one digit
 //! of the logged submission is changed in the log files and both fail (exit 1), naming it.
 
-use std::io::{BufRead as _, BufReader};
-use std::path::PathBuf;
-use std::process::{Child, Command, Output, Stdio};
+mod common;
 
-fn canvass(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_canvass"))
-        .args(args)
-        .output()
-        .expect("run canvass")
-}
-
-fn tmpdir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("canvass-verify-cli-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).expect("mkdir");
-    d
-}
-
-/// Kills the server when the test ends, pass or fail.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn serve(data: &str) -> (Server, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_canvass"))
-        .args(["serve", "--data", data, "--listen", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start canvass serve");
-    let stdout = child.stdout.take().expect("stdout");
-    let server = Server(child);
-    let mut line = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut line)
-        .expect("URL line");
-    let url = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap_or_else(|| panic!("no URL in {line:?}"))
-        .trim_end_matches('/')
-        .to_owned();
-    (server, url)
-}
-
-fn json(out: &Output) -> serde_json::Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "{e}: stdout {} stderr {}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
-}
+use common::{canvass, json, serve, tmpdir};
 
 #[test]
 fn verify_and_monitor_pass_then_catch_a_changed_vote() {
@@ -83,7 +27,7 @@ fn verify_and_monitor_pass_then_catch_a_changed_vote() {
         "{}",
         String::from_utf8_lossy(&init.stderr)
     );
-    let (server, url) = serve(d);
+    let (server, url) = serve(d, &[]);
 
     // Adams County, PA (42001): 100 ballots, 60 + 38 votes.
     let csv = t.join("adams.csv");
