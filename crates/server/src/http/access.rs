@@ -17,7 +17,10 @@ pub(crate) async fn log(req: Request, next: Next) -> Response {
     let start = Instant::now();
     let method = req.method().clone();
     let uri = req.uri().clone();
-    let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
+    let peer = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0);
     let resp = next.run(req).await;
     let status = resp.status().as_u16();
     let level = if status >= 500 {
