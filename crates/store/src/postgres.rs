@@ -16,7 +16,7 @@ use std::sync::{Mutex, MutexGuard};
 use ::postgres::{Client, NoTls, Row};
 
 use crate::Store;
-use crate::records::{Appended, DbError, SecurityEvent, SubmissionRecord};
+use crate::records::{Appended, DbError, SecurityEvent, SubmissionRecord, sql_int};
 
 /// Advisory lock key held while migrating ("canvass" in ASCII, as a big-endian integer).
 const MIGRATION_LOCK: i64 = 0x0063_616e_7661_7373;
@@ -73,12 +73,6 @@ impl std::fmt::Debug for PgStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "PgStore({})", self.name)
     }
-}
-
-fn i64_of(v: u64) -> i64 {
-    // BIGINT is signed; indexes, counts and times stay far below 2^63, and anything above
-    // saturates rather than wrapping (and then fails the CHECKs or compares unequal).
-    i64::try_from(v).unwrap_or(i64::MAX)
 }
 
 /// `url` with the password of a `postgres://user:password@host` URL or a `password=` key
@@ -142,7 +136,7 @@ impl PgStore {
             tx.batch_execute(sql).map_err(pg)?;
             tx.execute(
                 "INSERT INTO canvass_schema (version) VALUES ($1)",
-                &[&i64_of(i as u64 + 1)],
+                &[&sql_int(i as u64 + 1)],
             )
             .map_err(pg)?;
         }
@@ -241,7 +235,7 @@ impl Store for PgStore {
                 sequence: r.sequence,
                 log_index: r.log_index,
             };
-            let seq = i64_of(r.sequence);
+            let seq = sql_int(r.sequence);
             // Dropping `tx` without commit rolls back the whole batch on every early return.
             if let Some(row) = tx.query_opt(&find, &[&r.jurisdiction, &seq]).map_err(pg)? {
                 let d: &[u8] = row.get(0);
@@ -255,12 +249,12 @@ impl Store for PgStore {
                 .execute(
                     &insert,
                     &[
-                        &i64_of(r.log_index),
+                        &sql_int(r.log_index),
                         &r.jurisdiction,
                         &seq,
                         &&r.digest[..],
-                        &r.supersedes.map(i64_of),
-                        &i64_of(r.received_at),
+                        &r.supersedes.map(sql_int),
+                        &sql_int(r.received_at),
                         &r.document,
                     ],
                 )
@@ -304,7 +298,7 @@ impl Store for PgStore {
             .lock()?
             .query_opt(
                 "SELECT digest FROM submissions WHERE jurisdiction = $1 AND sequence = $2",
-                &[&jurisdiction, &i64_of(sequence)],
+                &[&jurisdiction, &sql_int(sequence)],
             )
             .map_err(|e| self.err(e))?;
         row.map(|r| self.digest(r.get(0), &format_args!("{jurisdiction}/{sequence}")))
@@ -315,7 +309,7 @@ impl Store for PgStore {
         Ok(self
             .records(
                 &format!("SELECT {COLUMNS} FROM submissions WHERE log_index = $1"),
-                &[&i64_of(log_index)],
+                &[&sql_int(log_index)],
             )?
             .pop())
     }
@@ -329,7 +323,7 @@ impl Store for PgStore {
             &format!(
                 "SELECT {COLUMNS} FROM submissions WHERE log_index >= $1 ORDER BY log_index LIMIT $2"
             ),
-            &[&i64_of(from_log_index), &i64_of(limit as u64)],
+            &[&sql_int(from_log_index), &sql_int(limit as u64)],
         )
     }
 
@@ -381,7 +375,7 @@ impl Store for PgStore {
                 .query_one(
                     &st,
                     &[
-                        &i64_of(e.at),
+                        &sql_int(e.at),
                         &e.source,
                         &e.jurisdiction,
                         &e.code,
@@ -403,7 +397,7 @@ impl Store for PgStore {
             .query(
                 "SELECT id, at, source, jurisdiction, code, field, message, digest
                  FROM security_events WHERE id > $1 ORDER BY id LIMIT $2",
-                &[&i64_of(after_id), &i64_of(limit as u64)],
+                &[&sql_int(after_id), &sql_int(limit as u64)],
             )
             .map_err(|e| self.err(e))?;
         rows.iter()

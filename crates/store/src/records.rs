@@ -105,3 +105,10 @@ pub enum DbError {
         reason: String,
     },
 }
+
+/// A count, index or time as a SQL `BIGINT`/`INTEGER` (signed 64-bit). Values here stay far
+/// below 2^63; anything above saturates rather than wrapping (and then fails the schema's
+/// CHECKs or compares unequal).
+pub(crate) fn sql_int(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}

@@ -13,7 +13,7 @@ use std::path::Path;
 use rusqlite::{Connection, OptionalExtension as _, TransactionBehavior, params};
 
 use crate::Store;
-use crate::records::{Appended, DbError, SecurityEvent, SubmissionRecord};
+use crate::records::{Appended, DbError, SecurityEvent, SubmissionRecord, sql_int};
 
 /// The migrations; migration `i` brings the schema from version `i` to `i + 1`.
 const MIGRATIONS: &[&str] = &[
@@ -61,12 +61,6 @@ impl std::fmt::Debug for SqliteStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "SqliteStore({})", self.path)
     }
-}
-
-fn i64_of(v: u64) -> i64 {
-    // SQLite integers are signed 64-bit; counts and indexes here stay far below 2^63, and
-    // anything above saturates rather than wrapping.
-    i64::try_from(v).unwrap_or(i64::MAX)
 }
 
 impl SqliteStore {
@@ -126,7 +120,7 @@ impl SqliteStore {
                 .transaction_with_behavior(TransactionBehavior::Exclusive)
                 .map_err(sq)?;
             tx.execute_batch(sql).map_err(sq)?;
-            tx.pragma_update(None, "user_version", i64_of(i as u64 + 1))
+            tx.pragma_update(None, "user_version", sql_int(i as u64 + 1))
                 .map_err(sq)?;
             tx.commit().map_err(sq)?;
         }
@@ -216,7 +210,7 @@ impl Store for SqliteStore {
                     log_index: r.log_index,
                 };
                 let existing: Option<(i64, Vec<u8>)> = find
-                    .query_row(params![r.jurisdiction, i64_of(r.sequence)], |row| {
+                    .query_row(params![r.jurisdiction, sql_int(r.sequence)], |row| {
                         Ok((row.get(0)?, row.get(1)?))
                     })
                     .optional()
@@ -230,12 +224,12 @@ impl Store for SqliteStore {
                     return Err(conflict());
                 }
                 match insert.execute(params![
-                    i64_of(r.log_index),
+                    sql_int(r.log_index),
                     r.jurisdiction,
-                    i64_of(r.sequence),
+                    sql_int(r.sequence),
                     &r.digest[..],
-                    r.supersedes.map(i64_of),
-                    i64_of(r.received_at),
+                    r.supersedes.map(sql_int),
+                    sql_int(r.received_at),
                     r.document,
                 ]) {
                     Ok(_) => out.push(Appended::Inserted),
@@ -271,7 +265,7 @@ impl Store for SqliteStore {
                 "SELECT digest FROM submissions WHERE jurisdiction = ?1 AND sequence = ?2",
             )
             .and_then(|mut st| {
-                st.query_row(params![jurisdiction, i64_of(sequence)], |r| r.get(0))
+                st.query_row(params![jurisdiction, sql_int(sequence)], |r| r.get(0))
                     .optional()
             })
             .map_err(|e| self.err(e))?;
@@ -288,7 +282,7 @@ impl Store for SqliteStore {
         Ok(self
             .query_records(
                 &format!("SELECT {COLUMNS} FROM submissions WHERE log_index = ?1"),
-                [i64_of(log_index)],
+                [sql_int(log_index)],
             )?
             .pop())
     }
@@ -302,7 +296,7 @@ impl Store for SqliteStore {
             &format!(
                 "SELECT {COLUMNS} FROM submissions WHERE log_index >= ?1 ORDER BY log_index LIMIT ?2"
             ),
-            [i64_of(from_log_index), i64_of(limit as u64)],
+            [sql_int(from_log_index), sql_int(limit as u64)],
         )
     }
 
@@ -358,7 +352,7 @@ impl Store for SqliteStore {
                 let id = st
                     .query_row(
                         params![
-                            i64_of(e.at),
+                            sql_int(e.at),
                             e.source,
                             e.jurisdiction,
                             e.code,
@@ -385,7 +379,7 @@ impl Store for SqliteStore {
             )
             .map_err(|e| self.err(e))?;
         let rows = st
-            .query_map([i64_of(after_id), i64_of(limit as u64)], |r| {
+            .query_map([sql_int(after_id), sql_int(limit as u64)], |r| {
                 let digest: Vec<u8> = r.get(7)?;
                 let mut d = [0u8; 32];
                 let n = digest.len().min(32);
