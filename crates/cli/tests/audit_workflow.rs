@@ -11,9 +11,12 @@
 //! data directory opened directly), and the log holds one signed `canvass-audit/v1` entry per
 //! step.
 
-use std::io::{BufRead as _, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+mod common;
+
+use std::path::Path;
+use std::process::Output;
+
+use common::{canvass, serve, tmpdir};
 
 const SEED: &str = "80351327650279423891";
 const COUNTIES: [(&str, &str); 4] = [
@@ -22,13 +25,6 @@ const COUNTIES: [(&str, &str); 4] = [
     ("42005", "Armstrong"),
     ("42007", "Beaver"),
 ];
-
-fn canvass(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_canvass"))
-        .args(args)
-        .output()
-        .expect("run canvass")
-}
 
 fn ok(out: Output) -> serde_json::Value {
     assert!(
@@ -40,45 +36,6 @@ fn ok(out: Output) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!("{e}: {}", String::from_utf8_lossy(&out.stdout));
     })
-}
-
-fn tmpdir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("canvass-audit-wf-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).expect("mkdir");
-    d
-}
-
-/// Kills the server when dropped.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn serve(data: &str) -> (Server, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_canvass"))
-        .args(["serve", "--data", data, "--listen", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start canvass serve");
-    let stdout = child.stdout.take().expect("stdout");
-    let server = Server(child);
-    let mut line = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut line)
-        .expect("URL line");
-    let url = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap_or_else(|| panic!("no URL in {line:?}"))
-        .trim_end_matches('/')
-        .to_owned();
-    (server, url)
 }
 
 /// Runs an audit step through the server with --json.
@@ -290,7 +247,7 @@ fn audits_through_the_server_and_recomputed_from_the_log() {
         "9",
         "--json",
     ]));
-    let (server, url) = serve(data);
+    let (server, url) = serve(data, &[]);
 
     // Four counties, 1,000 ballots each: 600 Biden, 380 Trump.
     let mut manifests = Vec::new();
