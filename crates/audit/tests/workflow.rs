@@ -8,9 +8,9 @@ use std::collections::BTreeMap;
 
 use canvass_audit::AuditError;
 use canvass_audit::workflow::{
-    AuditRecord, AuditState, BallotVotes, BatchCounts, ContestSpec, ContestStatus, Decision,
-    Interpretations, Ledger, Method, ReportedBatch, ResultsRef, Start, Step, manifest_parts,
-    recompute, report_csv, report_html, retrieval,
+    AuditRecord, AuditState, BallotVotes, BatchCounts, Checked, Checker, ContestSpec,
+    ContestStatus, Decision, Interpretations, Ledger, Method, ReportedBatch, ResultsRef, Start,
+    Step, manifest_parts, recompute, report_csv, report_html, retrieval,
 };
 
 const SEED: &str = "12345678901234567890";
@@ -349,4 +349,115 @@ fn zero_vote_losers_do_not_break_estimates() {
     assert_eq!((c.asn, c.p70, c.p80, c.p90), (119, 184, 244, 351));
     run_rounds(&mut st, 6);
     assert!(matches!(st.status["gov"], ContestStatus::Confirmed(_)));
+}
+
+/// The log's records with one figure changed, checked by a verifier's `Checker`.
+fn check_all(records: &[AuditRecord]) -> Vec<Checked> {
+    let mut c = Checker::new();
+    records.iter().map(|r| c.check(r)).collect()
+}
+
+#[test]
+fn checker_locates_every_tampered_figure() {
+    let mut st = AuditState::start(&start(vec![macro_contest()], 3)).unwrap();
+    macro_round(&mut st, [60, 40]);
+    // The honest records all follow.
+    assert!(
+        check_all(&st.records)
+            .iter()
+            .all(|c| *c == Checked::Follows)
+    );
+    // records: start, draw, batch-count, measure.
+    let mut tampered = st.records.clone();
+    let Step::Measure(m) = &mut tampered[3].step else {
+        panic!("{:?}", tampered[3])
+    };
+    m.contests[0].p_value = "0.050000".into();
+    m.contests[0].sampled = 12;
+    let Step::Draw(d) = &mut tampered[1].step else {
+        panic!()
+    };
+    d.batches[0].sha256 = "00".repeat(32);
+    let checked = check_all(&tampered);
+    assert_eq!(checked[0], Checked::Follows);
+    assert_eq!(
+        checked[2],
+        Checked::Follows,
+        "the audit goes on after a difference"
+    );
+    let Checked::Differs(draw) = &checked[1] else {
+        panic!("{:?}", checked[1])
+    };
+    assert_eq!(draw.len(), 1);
+    assert_eq!(
+        (
+            draw[0].seq,
+            draw[0].round,
+            draw[0].contest.as_deref(),
+            draw[0].field
+        ),
+        (2, 1, Some("mayor"), "sha256")
+    );
+    assert_eq!(draw[0].logged, "00".repeat(32));
+    let Checked::Differs(measure) = &checked[3] else {
+        panic!("{:?}", checked[3])
+    };
+    // (5/6)^13 = 0.0934639... over 13 batch draws, as worked above.
+    let got: Vec<_> = measure
+        .iter()
+        .map(|d| (d.field, d.logged.as_str(), d.recomputed.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [("sampled", "12", "13"), ("p_value", "0.050000", "0.093464")]
+    );
+    assert!(measure.iter().all(|d| d.step == "measure" && d.round == 1));
+}
+
+#[test]
+fn checker_finds_a_changed_ballot_polling_sample_and_decision() {
+    let mut st = AuditState::start(&start(vec![bravo_contest(600, 400)], 3)).unwrap();
+    with_manifests(&mut st);
+    run_rounds(&mut st, 6);
+    let mut tampered = st.records.clone();
+    let draw = tampered
+        .iter()
+        .position(|r| matches!(r.step, Step::Draw(_)))
+        .unwrap();
+    if let Step::Draw(d) = &mut tampered[draw].step {
+        d.sample_sha256 = "11".repeat(32);
+    }
+    let checked = check_all(&tampered);
+    let Checked::Differs(d) = &checked[draw] else {
+        panic!("{:?}", checked[draw])
+    };
+    assert_eq!(
+        (d[0].field, d[0].contest.as_deref()),
+        ("sample_sha256", None)
+    );
+    assert_eq!(d[0].recomputed, st.rounds[0].draw.sample_sha256);
+    // A start that is not the first record, and a record after a refused one.
+    let mut broken = st.records.clone();
+    broken.swap(1, 2);
+    let checked = check_all(&broken);
+    assert!(
+        matches!(checked[1], Checked::Refused(_)),
+        "{:?}",
+        checked[1]
+    );
+    assert!(checked[2..].iter().all(|c| *c == Checked::Unchecked));
+    // A decision changed from confirmed to next-round is found (the p-value is not).
+    let last = st.records.len() - 1;
+    let mut tampered = st.records.clone();
+    if let Step::Measure(m) = &mut tampered[last].step {
+        m.contests[0].decision = Decision::NextRound;
+    }
+    let checked = check_all(&tampered);
+    let Checked::Differs(d) = &checked[last] else {
+        panic!("{:?}", checked[last])
+    };
+    assert_eq!(
+        (d[0].field, d[0].logged.as_str(), d[0].recomputed.as_str()),
+        ("decision", "next-round", "confirmed")
+    );
 }

@@ -22,11 +22,13 @@
 //! comparison uses MACRO with PPEB ([`crate::macro_batch`]) over the contest's reported batch
 //! totals, each contest with its own draws from the same seed.
 
+mod check;
 mod derive;
 pub mod record;
 mod report;
 mod state;
 
+pub use check::{Checked, Checker, Difference, check_next};
 pub use derive::format_p;
 pub use record::{
     AuditRecord, BallotVotes, BatchCounts, BatchDraw, ContestEstimate, ContestRisk, ContestSpec,

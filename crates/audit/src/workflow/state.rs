@@ -14,6 +14,28 @@ use crate::workflow::record::{
     Measurement, Method, Start, Step,
 };
 
+/// A derived record recomputed: what [`AuditState::apply`] compares with the logged one.
+#[derive(Debug, Clone)]
+pub(crate) enum Derived {
+    /// The estimate.
+    Estimate(Estimate),
+    /// The round's sample, and the merged manifests when this is the first draw.
+    Draw(Box<Round>, Option<Manifest>),
+    /// The measurement.
+    Measure(Measurement),
+}
+
+impl Derived {
+    /// As a record's step.
+    pub(crate) fn step(&self) -> Step {
+        match self {
+            Derived::Estimate(e) => Step::Estimate(e.clone()),
+            Derived::Draw(r, _) => Step::Draw(r.draw.clone()),
+            Derived::Measure(m) => Step::Measure(m.clone()),
+        }
+    }
+}
+
 /// Where a contest stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ContestStatus {
@@ -221,6 +243,36 @@ impl AuditState {
     /// # Errors
     /// [`AuditError::Workflow`] naming the record and what is wrong; the state is unchanged.
     pub fn apply(&mut self, r: &AuditRecord) -> Result<(), AuditError> {
+        self.precheck(r)?;
+        if let Some(d) = self.derive(r)? {
+            if d.step() != r.step {
+                return Err(bad(
+                    r,
+                    format!(
+                        "{} differs from the recomputed one: {:?}",
+                        r.step.name(),
+                        d.step()
+                    ),
+                ));
+            }
+            self.install(d);
+            self.records.push(r.clone());
+            return Ok(());
+        }
+        match &r.step {
+            Step::Start(_) => return Err(bad(r, "the audit has already started")),
+            Step::Manifest(m) => self.manifest(r, m)?,
+            Step::Interpret(i) => self.interpret(r, i)?,
+            Step::BatchCount(b) => self.batch_count(r, b)?,
+            Step::Estimate(_) | Step::Draw(_) | Step::Measure(_) => {}
+        }
+        self.records.push(r.clone());
+        Ok(())
+    }
+
+    /// The checks every record passes first: its audit, its seq, and an unfinished audit
+    /// (only interpretations and batch counts may follow the end).
+    pub(crate) fn precheck(&self, r: &AuditRecord) -> Result<(), AuditError> {
         if r.audit != self.audit {
             return Err(bad(
                 r,
@@ -242,24 +294,21 @@ impl AuditState {
                 "the audit is finished: every contest is confirmed or in a full hand count",
             ));
         }
-        match &r.step {
-            Step::Start(_) => return Err(bad(r, "the audit has already started")),
-            Step::Manifest(m) => self.manifest(r, m)?,
-            Step::Estimate(e) => {
+        Ok(())
+    }
+
+    /// For a derived record (estimate, draw, measure): what it must be, recomputed from the
+    /// records before it (after the step's own preconditions); `None` for other steps.
+    pub(crate) fn derive(&self, r: &AuditRecord) -> Result<Option<Derived>, AuditError> {
+        Ok(Some(match &r.step {
+            Step::Estimate(_) => {
                 if self.open_round().is_some() {
                     return Err(bad(
                         r,
                         "estimate after the round's draw: measure the round first",
                     ));
                 }
-                let want = derive::estimate(self).map_err(|m| bad(r, m))?;
-                if &want != e {
-                    return Err(bad(
-                        r,
-                        format!("estimate differs from the recomputed one: {want:?}"),
-                    ));
-                }
-                self.pending_estimate = Some(e.clone());
+                Derived::Estimate(derive::estimate(self).map_err(|m| bad(r, m))?)
             }
             Step::Draw(d) => {
                 if self.open_round().is_some() {
@@ -269,29 +318,41 @@ impl AuditState {
                     return Err(bad(r, "a manifest is still missing parts"));
                 }
                 let round = derive::draw(self, d.ballots).map_err(|m| bad(r, m))?;
-                if &round.draw != d {
-                    return Err(bad(
-                        r,
-                        format!("draw differs from the recomputed sample: {:?}", round.draw),
-                    ));
+                let universe = match &self.universe {
+                    Some(_) => None,
+                    None => Some(derive::universe(self).map_err(|m| bad(r, m))?),
+                };
+                Derived::Draw(Box::new(round), universe)
+            }
+            Step::Measure(_) => Derived::Measure(derive::measure(self).map_err(|e| bad(r, e))?),
+            _ => return Ok(None),
+        }))
+    }
+
+    /// Installs a recomputed derived record and appends it to [`AuditState::records`] with
+    /// the next seq.
+    pub(crate) fn install_derived(&mut self, d: Derived) {
+        let r = AuditRecord {
+            audit: self.audit.clone(),
+            seq: self.next_seq(),
+            step: d.step(),
+        };
+        self.install(d);
+        self.records.push(r);
+    }
+
+    fn install(&mut self, d: Derived) {
+        match d {
+            Derived::Estimate(e) => self.pending_estimate = Some(e),
+            Derived::Draw(round, universe) => {
+                if universe.is_some() {
+                    self.universe = universe;
                 }
-                if self.universe.is_none() {
-                    self.universe = Some(derive::universe(self).map_err(|m| bad(r, m))?);
-                }
-                let mut round = round;
+                let mut round = *round;
                 round.estimate = self.pending_estimate.take();
                 self.rounds.push(round);
             }
-            Step::Interpret(i) => self.interpret(r, i)?,
-            Step::BatchCount(b) => self.batch_count(r, b)?,
-            Step::Measure(m) => {
-                let want = derive::measure(self).map_err(|e| bad(r, e))?;
-                if &want != m {
-                    return Err(bad(
-                        r,
-                        format!("measurement differs from the recomputed one: {want:?}"),
-                    ));
-                }
+            Derived::Measure(m) => {
                 let round = m.round;
                 for c in &m.contests {
                     let s = match c.decision {
@@ -302,12 +363,10 @@ impl AuditState {
                     self.status.insert(c.contest.clone(), s);
                 }
                 if let Some(last) = self.rounds.last_mut() {
-                    last.measure = Some(m.clone());
+                    last.measure = Some(m);
                 }
             }
         }
-        self.records.push(r.clone());
-        Ok(())
     }
 
     fn manifest(&mut self, r: &AuditRecord, m: &ManifestPart) -> Result<(), AuditError> {
