@@ -201,6 +201,17 @@ pub fn comparison_p_value(
     items: &[Discrepancy],
     population: Option<u64>,
 ) -> Result<f64, AuditError> {
+    let mut test = comparison_test(v, population)?;
+    let (values, _) = comparison_values(v, items);
+    let mut p = 1.0;
+    for x in values {
+        p = test.observe(x);
+    }
+    Ok(p)
+}
+
+/// The running test [`comparison_p_value`] uses.
+fn comparison_test(v: f64, population: Option<u64>) -> Result<AlphaTest, AuditError> {
     if !(v > 0.0 && v <= 1.0) {
         return Err(AuditError::OutOfRange {
             name: "diluted margin",
@@ -208,15 +219,37 @@ pub fn comparison_p_value(
             expected: "greater than 0 and at most 1",
         });
     }
-    let (values, upper) = comparison_values(v, items);
-    let eta0 = 1.0 / (2.0 - v);
-    p_value(
-        &values,
-        0.5,
-        upper,
-        population,
-        ShrinkTrunc::with_defaults(eta0, 0.5),
-    )
+    let upper = 2.0 / (2.0 - v);
+    let eta0 = comparison_eta0(v, crate::comparison::GAMMA);
+    let est = ShrinkTrunc {
+        d: 10_000.0,
+        ..ShrinkTrunc::with_defaults(eta0, 0.5)
+    };
+    AlphaTest::new(0.5, upper, population, est)
+}
+
+/// The draws in all (with replacement) after which [`comparison_p_value`] reaches `alpha`
+/// if the ballots after `items` show no discrepancy, at most `cap`.
+///
+/// # Errors
+/// [`AuditError::OutOfRange`] unless `0 < v <= 1`.
+pub fn comparison_sample_size(
+    v: f64,
+    items: &[Discrepancy],
+    alpha: f64,
+    cap: u64,
+) -> Result<u64, AuditError> {
+    let mut test = comparison_test(v, None)?;
+    let (values, _) = comparison_values(v, items);
+    let mut p = 1.0;
+    for x in values {
+        p = test.observe(x);
+    }
+    let (clean, _) = comparison_values(v, &[Discrepancy::None]);
+    while p > alpha && test.drawn() < cap {
+        p = test.observe(clean[0]);
+    }
+    Ok(test.drawn())
 }
 
 #[cfg(test)]

@@ -214,7 +214,7 @@ fn format_position(mut n: u64, buf: &mut [u8; 21]) -> &[u8] {
 }
 
 /// Splits one CSV line into fields (RFC 4180 quoting, no embedded newlines).
-fn split_csv_line(line: &str) -> Result<Vec<String>, String> {
+pub(crate) fn split_csv_line(line: &str) -> Result<Vec<String>, String> {
     let mut fields = Vec::new();
     let mut cur = String::new();
     let mut chars = line.chars().peekable();

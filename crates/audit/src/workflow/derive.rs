@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use sha2::{Digest, Sha256};
 
 use crate::bravo;
+use crate::comparison::{self, Discrepancies, Discrepancy, GAMMA};
 use crate::contest::{ReportedContest, scale_to_universe};
 use crate::macro_batch::{self, BatchContest};
 use crate::manifest::Manifest;
@@ -22,10 +23,10 @@ const DRAW_THREADS: usize = 2;
 /// Checks a batch-comparison contest's reported batches against its tally.
 pub(crate) fn check_batches(c: &ContestSpec, rc: &ReportedContest) -> Result<(), String> {
     match c.method {
-        Method::Bravo if !c.batches.is_empty() => {
-            Err("ballot polling takes no batch totals; use method macro".into())
+        Method::Bravo | Method::Comparison | Method::Alpha if !c.batches.is_empty() => {
+            Err("only batch comparison takes batch totals; use method macro".into())
         }
-        Method::Bravo => Ok(()),
+        Method::Bravo | Method::Comparison | Method::Alpha => Ok(()),
         Method::Macro => {
             if c.batches.is_empty() {
                 return Err("batch comparison needs the reported batch totals".into());
@@ -185,6 +186,19 @@ pub(crate) fn estimate(st: &AuditState) -> Result<Estimate, String> {
         ballots = ballots.max(e.p90);
         contests.push(e);
     }
+    let sampled = st.all_ballot_draws().count() as u64;
+    for k in st.active_cvr() {
+        let need = comparison_need(st, k, universe)?;
+        let n = need.saturating_sub(sampled).max(1);
+        ballots = ballots.max(n);
+        contests.push(ContestEstimate {
+            contest: st.start.contests[k].id.clone(),
+            asn: n,
+            p70: n,
+            p80: n,
+            p90: n,
+        });
+    }
     for k in st.active(Method::Macro) {
         let n = macro_draws(st, k)?;
         contests.push(ContestEstimate {
@@ -227,13 +241,13 @@ fn hex(d: &[u8]) -> String {
 /// The next round's sample with `ballots` new ballot-polling draws.
 pub(crate) fn draw(st: &AuditState, ballots: u64) -> Result<Round, String> {
     let number = st.rounds.len() as u64 + 1;
-    let bravo = st.active(Method::Bravo);
+    let bravo = st.active_ballots();
     let macro_ = st.active(Method::Macro);
     if bravo.is_empty() && macro_.is_empty() {
         return Err("no contest is active".into());
     }
     if bravo.is_empty() && ballots > 0 {
-        return Err("no ballot-polling contest is active: draw 0 ballots".into());
+        return Err("no ballot-level contest is active: draw 0 ballots".into());
     }
     if !bravo.is_empty() && ballots == 0 {
         return Err("draw at least one ballot (see the estimate)".into());
@@ -252,6 +266,13 @@ pub(crate) fn draw(st: &AuditState, ballots: u64) -> Result<Round, String> {
                     st.start.contests[k].id,
                     st.contests[k].ballots()
                 ));
+            }
+            if st.start.contests[k].method.uses_cvrs() {
+                crate::workflow::cvr::check_totals(
+                    &st.contests[k],
+                    &st.start.contests[k].id,
+                    st.cvrs.values().flat_map(|c| c.ballots.values()),
+                )?;
             }
         }
         let take = usize::try_from(total).map_err(|_| "sample too large".to_string())?;
@@ -321,7 +342,7 @@ pub(crate) fn measure(st: &AuditState) -> Result<Measurement, String> {
     let universe = universe(st)?.total_ballots();
     let mut contests = Vec::new();
     let bravo = st.active(Method::Bravo);
-    if !bravo.is_empty() {
+    if !st.active_ballots().is_empty() {
         let missing: Vec<&str> = st
             .all_ballot_draws()
             .map(|d| d.draw.id.as_str())
@@ -356,6 +377,33 @@ pub(crate) fn measure(st: &AuditState) -> Result<Measurement, String> {
         };
         contests.push(ContestRisk {
             contest: st.start.contests[k].id.clone(),
+            sampled,
+            p_value: format_p(p),
+            decision,
+            next_size,
+        });
+    }
+    for k in st.active_cvr() {
+        let spec = &st.start.contests[k];
+        let items = discrepancies(st, k);
+        let mu = diluted_margin(st, k, universe)?;
+        let p = match spec.method {
+            Method::Alpha => crate::alpha::comparison_p_value(mu, &items, None),
+            _ => comparison::p_value(mu, sampled, GAMMA, &Discrepancies::count(&items)),
+        }
+        .map_err(|e| e.to_string())?;
+        let (decision, next_size) = if p <= st.alpha {
+            (Decision::Confirmed, 0)
+        } else {
+            let need = comparison_need(st, k, universe)?;
+            if last_round || need >= universe {
+                (Decision::FullHandCount, 0)
+            } else {
+                (Decision::NextRound, need.saturating_sub(sampled).max(1))
+            }
+        };
+        contests.push(ContestRisk {
+            contest: spec.id.clone(),
             sampled,
             p_value: format_p(p),
             decision,
@@ -425,7 +473,7 @@ pub(crate) fn measure(st: &AuditState) -> Result<Measurement, String> {
             st.start
                 .contests
                 .iter()
-                .any(|s| s.id == c.contest && s.method == Method::Bravo)
+                .any(|s| s.id == c.contest && s.method.samples_ballots())
         })
         .map(|c| c.next_size)
         .max()
@@ -435,4 +483,44 @@ pub(crate) fn measure(st: &AuditState) -> Result<Measurement, String> {
         contests,
         next_ballots,
     })
+}
+
+/// The diluted margin of comparison contest `k` over the sampling universe: the smallest
+/// reported winner-loser margin divided by the ballots in the manifests.
+fn diluted_margin(st: &AuditState, k: usize, universe: u64) -> Result<f64, String> {
+    let rc = &st.contests[k];
+    if universe < rc.ballots() || universe == 0 {
+        return Err(format!(
+            "the manifests hold {universe} ballots but contest {} reports {}: import every jurisdiction's manifest",
+            st.start.contests[k].id,
+            rc.ballots()
+        ));
+    }
+    Ok(rc.min_margin() as f64 / universe as f64)
+}
+
+/// Each ballot-polling draw's discrepancy for comparison contest `k`, in draw order (a ballot
+/// not yet interpreted reads as blank).
+fn discrepancies(st: &AuditState, k: usize) -> Vec<Discrepancy> {
+    let (rc, id) = (&st.contests[k], &st.start.contests[k].id);
+    st.all_ballot_draws()
+        .map(|d| {
+            let cvr = st.cvrs.values().find_map(|c| c.ballots.get(&d.draw.id));
+            let hand = st.interpretations.get(&d.draw.id).map(|i| &i.votes);
+            crate::workflow::cvr::discrepancy(rc, id, cvr, hand)
+        })
+        .collect()
+}
+
+/// The draws (in all) comparison contest `k` needs at its risk limit given the discrepancies
+/// found so far and none after: super-simple's formula (Stark 2010), or for ALPHA the draw at
+/// which its p-value would reach the limit (at most the universe).
+fn comparison_need(st: &AuditState, k: usize, universe: u64) -> Result<u64, String> {
+    let mu = diluted_margin(st, k, universe)?;
+    let items = discrepancies(st, k);
+    match st.start.contests[k].method {
+        Method::Alpha => crate::alpha::comparison_sample_size(mu, &items, st.alpha, universe),
+        _ => comparison::sample_size(st.alpha, mu, GAMMA, &Discrepancies::count(&items)),
+    }
+    .map_err(|e| e.to_string())
 }

@@ -23,7 +23,9 @@
 //! totals, each contest with its own draws from the same seed.
 
 mod check;
+pub mod cvr;
 mod derive;
+mod inputs;
 pub mod record;
 mod report;
 mod state;
@@ -39,8 +41,8 @@ pub use report::{
     report_csv, report_html, retrieval, retrieval_csv, retrieval_html, risk_plot_svg,
 };
 pub use state::{
-    AuditState, ContestStatus, ImportedManifest, Interpretation, Ledger, Round, parse_risk_limit,
-    recompute,
+    AuditState, ContestStatus, ImportedCvrs, ImportedManifest, Interpretation, Ledger, Round,
+    parse_risk_limit, recompute,
 };
 
 use crate::error::AuditError;
@@ -149,6 +151,21 @@ pub fn manifest_parts(audit: &str, seq: u64, jurisdiction: &str, csv: &str) -> V
                 sha256: sha256.clone(),
                 csv: c.to_owned(),
             }),
+        })
+        .collect()
+}
+
+/// The `cvr` records (parts) for one jurisdiction's cast vote record CSV
+/// ([`cvr`]), starting at `seq`.
+pub fn cvr_parts(audit: &str, seq: u64, jurisdiction: &str, csv: &str) -> Vec<AuditRecord> {
+    manifest_parts(audit, seq, jurisdiction, csv)
+        .into_iter()
+        .map(|r| match r.step {
+            Step::Manifest(m) => AuditRecord {
+                step: Step::Cvr(m),
+                ..r
+            },
+            _ => r,
         })
         .collect()
 }

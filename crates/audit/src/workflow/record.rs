@@ -27,6 +27,9 @@ pub enum Step {
     Start(Start),
     /// (Part of) one jurisdiction's ballot manifest.
     Manifest(ManifestPart),
+    /// (Part of) one jurisdiction's cast vote records, for ballot-comparison contests (the
+    /// same shape as a manifest part; the CSV is described in [`crate::workflow::cvr`]).
+    Cvr(ManifestPart),
     /// Sample-size estimates before a round.
     Estimate(Estimate),
     /// The sample of one round.
@@ -45,6 +48,7 @@ impl Step {
         match self {
             Step::Start(_) => "start",
             Step::Manifest(_) => "manifest",
+            Step::Cvr(_) => "cvr",
             Step::Estimate(_) => "estimate",
             Step::Draw(_) => "draw",
             Step::Interpret(_) => "interpret",
@@ -62,15 +66,33 @@ pub enum Method {
     Bravo,
     /// Batch comparison (MACRO, PPEB) on the contest's reported batch (precinct) totals.
     Macro,
+    /// Ballot-level comparison (super-simple, Kaplan-Markov p-value) of the sampled ballots
+    /// with their logged cast vote records.
+    Comparison,
+    /// Ballot-level comparison with the ALPHA supermartingale (shrink-trunc estimator).
+    Alpha,
 }
 
 impl Method {
-    /// `bravo` or `macro`.
+    /// `bravo`, `macro`, `comparison` or `alpha`.
     pub fn name(self) -> &'static str {
         match self {
             Method::Bravo => "bravo",
             Method::Macro => "macro",
+            Method::Comparison => "comparison",
+            Method::Alpha => "alpha",
         }
+    }
+
+    /// Whether the method audits ballots drawn from the manifests (all but batch
+    /// comparison); such contests share one sample.
+    pub fn samples_ballots(self) -> bool {
+        self != Method::Macro
+    }
+
+    /// Whether the method compares ballots with their cast vote records.
+    pub fn uses_cvrs(self) -> bool {
+        matches!(self, Method::Comparison | Method::Alpha)
     }
 }
 

@@ -213,6 +213,18 @@ Risk limit {rl}; seed {seed}; at most {mr} rounds. {n} records.</p>",
             m.sha256
         );
     }
+    if !st.cvrs.is_empty() {
+        h.push_str("</tbody></table><h2>Cast vote records</h2><table><thead><tr><th>Jurisdiction</th><th>Ballots</th><th>SHA-256</th></tr></thead><tbody>");
+        for (j, c) in &st.cvrs {
+            let _ = write!(
+                h,
+                "<tr><td>{}</td><td>{}</td><td><code>{}</code></td></tr>",
+                esc(j),
+                c.ballots.len(),
+                c.sha256
+            );
+        }
+    }
     h.push_str("</tbody></table><h2>Rounds</h2><table><thead><tr><th>Round</th><th>Ballots drawn</th><th>Total</th><th>Batch draws</th><th>Sample SHA-256</th></tr></thead><tbody>");
     for r in &st.rounds {
         let b: u64 = r.draw.batches.iter().map(|b| b.draws).sum();

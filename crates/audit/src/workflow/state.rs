@@ -2,17 +2,14 @@
 //! checked against the state before it: steps in order, inputs valid, and every derived
 //! figure (estimates, samples, risk measures, decisions) equal to what the state gives.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 use crate::contest::ReportedContest;
 use crate::error::AuditError;
-use crate::manifest::{Manifest, ManifestDraw, parse_manifest_csv};
+use crate::manifest::{Manifest, ManifestDraw};
 use crate::prng::validate_dice_seed;
 use crate::workflow::derive;
-use crate::workflow::record::{
-    AuditRecord, BallotVotes, BatchCounts, Decision, Estimate, Interpretations, ManifestPart,
-    Measurement, Method, Start, Step,
-};
+use crate::workflow::record::{AuditRecord, Decision, Estimate, Measurement, Method, Start, Step};
 
 /// A derived record recomputed: what [`AuditState::apply`] compares with the logged one.
 #[derive(Debug, Clone)]
@@ -69,6 +66,15 @@ pub struct ImportedManifest {
     pub manifest: Manifest,
 }
 
+/// One jurisdiction's imported cast vote records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportedCvrs {
+    /// SHA-256 of the CSV, hex.
+    pub sha256: String,
+    /// Ballot id → its record.
+    pub ballots: crate::workflow::cvr::Cvrs,
+}
+
 /// One round: its sample and, once measured, the measurement.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Round {
@@ -102,8 +108,11 @@ pub struct AuditState {
     pub status: BTreeMap<String, ContestStatus>,
     /// Jurisdiction → its manifest.
     pub manifests: BTreeMap<String, ImportedManifest>,
-    /// Manifests being received in parts: jurisdiction → (parts, sha256, text so far, parts so far).
-    pending: BTreeMap<String, (u64, String, String, u64)>,
+    /// Files being received in parts: (step, jurisdiction) → (parts, sha256, text so far,
+    /// parts so far).
+    pub(crate) pending: BTreeMap<(&'static str, String), (u64, String, String, u64)>,
+    /// Jurisdiction → its cast vote records (ballot-comparison contests).
+    pub cvrs: BTreeMap<String, ImportedCvrs>,
     /// All manifests merged (by jurisdiction name), fixed at the first draw.
     pub universe: Option<Manifest>,
     /// The estimate for the next round, if recorded.
@@ -199,6 +208,7 @@ impl AuditState {
             status,
             manifests: BTreeMap::new(),
             pending: BTreeMap::new(),
+            cvrs: BTreeMap::new(),
             universe: None,
             pending_estimate: None,
             rounds: Vec::new(),
@@ -233,7 +243,27 @@ impl AuditState {
             .collect()
     }
 
-    /// Every ballot-polling draw so far, in draw order.
+    /// Indices of active contests audited on ballots drawn from the manifests (ballot
+    /// polling and comparison).
+    pub fn active_ballots(&self) -> Vec<usize> {
+        self.active_where(|m| m.samples_ballots())
+    }
+
+    /// Indices of active ballot-comparison contests.
+    pub fn active_cvr(&self) -> Vec<usize> {
+        self.active_where(|m| m.uses_cvrs())
+    }
+
+    fn active_where(&self, f: impl Fn(Method) -> bool) -> Vec<usize> {
+        (0..self.start.contests.len())
+            .filter(|&i| {
+                let c = &self.start.contests[i];
+                f(c.method) && self.status.get(&c.id) == Some(&ContestStatus::Active)
+            })
+            .collect()
+    }
+
+    /// Every ballot-level draw so far, in draw order.
     pub fn all_ballot_draws(&self) -> impl Iterator<Item = &ManifestDraw> {
         self.rounds.iter().flat_map(|r| r.ballots.iter())
     }
@@ -262,6 +292,7 @@ impl AuditState {
         match &r.step {
             Step::Start(_) => return Err(bad(r, "the audit has already started")),
             Step::Manifest(m) => self.manifest(r, m)?,
+            Step::Cvr(m) => self.cvr(r, m)?,
             Step::Interpret(i) => self.interpret(r, i)?,
             Step::BatchCount(b) => self.batch_count(r, b)?,
             Step::Estimate(_) | Step::Draw(_) | Step::Measure(_) => {}
@@ -315,7 +346,7 @@ impl AuditState {
                     return Err(bad(r, "the previous round is not measured yet"));
                 }
                 if !self.pending.is_empty() {
-                    return Err(bad(r, "a manifest is still missing parts"));
+                    return Err(bad(r, "a manifest or CVR file is still missing parts"));
                 }
                 let round = derive::draw(self, d.ballots).map_err(|m| bad(r, m))?;
                 let universe = match &self.universe {
@@ -367,202 +398,6 @@ impl AuditState {
                 }
             }
         }
-    }
-
-    fn manifest(&mut self, r: &AuditRecord, m: &ManifestPart) -> Result<(), AuditError> {
-        if !self.rounds.is_empty() {
-            return Err(bad(r, "manifests are imported before the first draw"));
-        }
-        if self.manifests.contains_key(&m.jurisdiction) {
-            return Err(bad(
-                r,
-                format!("the manifest of {} is already imported", m.jurisdiction),
-            ));
-        }
-        let (parts, sha, mut text, done) = match self.pending.remove(&m.jurisdiction) {
-            Some(p) => p,
-            None => (m.parts, m.sha256.clone(), String::new(), 0),
-        };
-        if m.part != done + 1 || m.parts != parts || m.sha256 != sha || m.part > m.parts {
-            return Err(bad(
-                r,
-                format!(
-                    "expected part {} of {parts} of {}'s manifest with sha256 {sha}",
-                    done + 1,
-                    m.jurisdiction
-                ),
-            ));
-        }
-        text.push_str(&m.csv);
-        if m.part < m.parts {
-            self.pending
-                .insert(m.jurisdiction.clone(), (parts, sha, text, m.part));
-            return Ok(());
-        }
-        if crate::consistent::sha256_hex(&text) != sha {
-            return Err(bad(r, "the manifest parts do not hash to sha256"));
-        }
-        let file = format!("manifest of {}", m.jurisdiction);
-        let manifest = parse_manifest_csv(&file, &text).map_err(|e| bad(r, e.to_string()))?;
-        if let Some(b) = manifest
-            .batches()
-            .iter()
-            .find(|b| b.jurisdiction != m.jurisdiction)
-        {
-            return Err(bad(
-                r,
-                format!(
-                    "batch {} names jurisdiction {:?}, not {:?}: import one manifest per jurisdiction",
-                    b.key_str(),
-                    b.jurisdiction,
-                    m.jurisdiction
-                ),
-            ));
-        }
-        self.manifests.insert(
-            m.jurisdiction.clone(),
-            ImportedManifest {
-                sha256: sha,
-                csv: text,
-                manifest,
-            },
-        );
-        Ok(())
-    }
-
-    fn interpret(&mut self, r: &AuditRecord, i: &Interpretations) -> Result<(), AuditError> {
-        let Some(open) = self.open_round() else {
-            return Err(bad(r, "no round is open: draw a sample first"));
-        };
-        if i.round != open.number {
-            return Err(bad(
-                r,
-                format!("round {} is open, not {}", open.number, i.round),
-            ));
-        }
-        if i.board.trim().is_empty() || i.ballots.is_empty() {
-            return Err(bad(r, "name the audit board and at least one ballot"));
-        }
-        let drawn: HashSet<&str> = self
-            .all_ballot_draws()
-            .map(|d| d.draw.id.as_str())
-            .collect();
-        let mut seen = HashSet::new();
-        for BallotVotes { id, votes } in &i.ballots {
-            if !drawn.contains(id.as_str()) {
-                return Err(bad(r, format!("ballot {id} was not drawn")));
-            }
-            if self.interpretations.contains_key(id) || !seen.insert(id) {
-                return Err(bad(r, format!("ballot {id} is already interpreted")));
-            }
-            for (contest, marks) in votes {
-                let Some(k) = self
-                    .start
-                    .contests
-                    .iter()
-                    .position(|c| &c.id == contest && c.method == Method::Bravo)
-                else {
-                    return Err(bad(
-                        r,
-                        format!("ballot {id}: contest {contest} is not audited by ballot polling"),
-                    ));
-                };
-                let mut names = HashSet::new();
-                for m in marks {
-                    if self.contests[k].index_of(m).is_none() {
-                        return Err(bad(
-                            r,
-                            format!("ballot {id}: {m:?} is not a selection of contest {contest}"),
-                        ));
-                    }
-                    if !names.insert(m) {
-                        return Err(bad(
-                            r,
-                            format!("ballot {id}: {m:?} is listed twice in contest {contest}"),
-                        ));
-                    }
-                }
-            }
-        }
-        for b in &i.ballots {
-            self.interpretations.insert(
-                b.id.clone(),
-                Interpretation {
-                    round: i.round,
-                    board: i.board.clone(),
-                    votes: b.votes.clone(),
-                },
-            );
-        }
-        Ok(())
-    }
-
-    fn batch_count(&mut self, r: &AuditRecord, b: &BatchCounts) -> Result<(), AuditError> {
-        let Some(open) = self.open_round() else {
-            return Err(bad(r, "no round is open: draw a sample first"));
-        };
-        if b.round != open.number {
-            return Err(bad(
-                r,
-                format!("round {} is open, not {}", open.number, b.round),
-            ));
-        }
-        let Some(k) = self
-            .start
-            .contests
-            .iter()
-            .position(|c| c.id == b.contest && c.method == Method::Macro)
-        else {
-            return Err(bad(
-                r,
-                format!("contest {} is not audited by batch comparison", b.contest),
-            ));
-        };
-        let spec = &self.start.contests[k];
-        let drawn: HashSet<usize> = self
-            .rounds
-            .iter()
-            .flat_map(|r| r.batches.get(&b.contest).into_iter().flatten().copied())
-            .collect();
-        let mut seen = HashSet::new();
-        for (batch, votes) in &b.batches {
-            let Some(p) = spec.batches.iter().position(|x| &x.batch == batch) else {
-                return Err(bad(
-                    r,
-                    format!("batch {batch} is not a batch of contest {}", b.contest),
-                ));
-            };
-            if !drawn.contains(&p) {
-                return Err(bad(
-                    r,
-                    format!("batch {batch} was not drawn for contest {}", b.contest),
-                ));
-            }
-            if votes.len() != spec.tally.len() {
-                return Err(bad(
-                    r,
-                    format!(
-                        "batch {batch}: {} counts for {} selections",
-                        votes.len(),
-                        spec.tally.len()
-                    ),
-                ));
-            }
-            let key = (b.contest.clone(), batch.clone());
-            if self.batch_counts.contains_key(&key) || !seen.insert(batch) {
-                return Err(bad(
-                    r,
-                    format!("batch {batch} of contest {} is already counted", b.contest),
-                ));
-            }
-        }
-        for (batch, votes) in &b.batches {
-            self.batch_counts.insert(
-                (b.contest.clone(), batch.clone()),
-                (b.round, b.board.clone(), votes.clone()),
-            );
-        }
-        Ok(())
     }
 }
 
