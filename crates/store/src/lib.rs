@@ -5,14 +5,17 @@
 //!   journal, crash recovery, checkpoints).
 //! - [`Store`]: accepted submissions, amendments and security events, append-only;
 //!   [`sqlite::SqliteStore`] is the embedded implementation, [`postgres::PgStore`] the
-//!   scale-out one (several server instances on one PostgreSQL server).
+//!   scale-out one (several server instances on one PostgreSQL server); [`Database`] picks
+//!   one from a `--database` value.
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod database;
 pub mod postgres;
 pub mod records;
 pub mod sqlite;
 pub mod tlog;
 
+pub use database::Database;
 pub use records::{Appended, DbError, SecurityEvent, SubmissionRecord};
 
 /// The relational store of accepted submissions and security events. Implementations keep

@@ -96,6 +96,27 @@ pub enum DbError {
         /// The log index.
         log_index: u64,
     },
+    /// A `--database` value that names no supported database.
+    #[error("database {url:?}: {reason}")]
+    BadUrl {
+        /// The value given, password redacted.
+        url: String,
+        /// What is accepted.
+        reason: String,
+    },
+    /// The store indexes another transparency log: it holds a submission past the end of this
+    /// log, or one that is not this log's entry at its index.
+    #[error(
+        "database {database} holds a submission at log index {log_index} that {detail}: it belongs to another data directory (or the log was restored from an older backup); use the database of this data directory, or restore both with canvass restore"
+    )]
+    OtherLog {
+        /// The database, password redacted.
+        database: String,
+        /// The stored log index.
+        log_index: u64,
+        /// What does not match, e.g. "is beyond the log's 12 entries".
+        detail: String,
+    },
     /// A stored value that does not fit the record type.
     #[error("database {path}: corrupt row: {reason}")]
     Corrupt {

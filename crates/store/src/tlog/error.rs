@@ -48,6 +48,9 @@ pub enum StoreError {
         /// What is wrong.
         detail: String,
     },
+    /// A restore into a directory that already holds a log (its file named).
+    #[error("{0} exists: restore a log only into a directory without one")]
+    NotEmpty(PathBuf),
     /// Another process holds the log's lock.
     #[error("log directory {0} is locked by another process: only one writer may open a log")]
     Locked(PathBuf),

@@ -26,6 +26,7 @@ mod error;
 mod fsutil;
 mod journal;
 mod reader;
+mod restore;
 mod state;
 
 use std::fs::{self, File};
@@ -44,6 +45,7 @@ pub use error::{Result, StoreError};
 pub use reader::{
     AuditReport, LogSource, SourceTiles, TileReader, audit, audit_from, published, published_from,
 };
+pub use restore::{restore_dir, tree_tiles};
 
 use commit::{Pipeline, Shared};
 use edge::{Edge, EdgeSource};
