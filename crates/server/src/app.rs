@@ -17,9 +17,8 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, RwLock};
 use std::thread::JoinHandle;
 
 use canvass_model::Election;
-use canvass_store::sqlite::SqliteStore;
 use canvass_store::tlog::Log;
-use canvass_store::{SecurityEvent, Store, SubmissionRecord};
+use canvass_store::{SecurityEvent, SubmissionRecord};
 use serde::Serialize;
 use tokio::sync::broadcast;
 
@@ -215,7 +214,7 @@ pub(crate) struct Shared {
     pub(crate) checker: Checker,
     pub(crate) roster: RwLock<Arc<RosterState>>,
     pub(crate) log: Log,
-    pub(crate) store: Mutex<SqliteStore>,
+    pub(crate) store: Mutex<Box<dyn canvass_store::Store + Send>>,
     pub(crate) snapshot: RwLock<Arc<Snapshot>>,
     /// The published snapshot's tree size, signalled by `published_cv` when it grows.
     pub(crate) published: Mutex<u64>,
@@ -227,6 +226,8 @@ pub(crate) struct Shared {
     pub(crate) events: broadcast::Sender<AppEvent>,
     /// Set when storage failed mid-batch: nothing more is accepted.
     pub(crate) failed: Mutex<Option<String>>,
+    /// Witnesses that must cosign a checkpoint before it is published, if any.
+    pub(crate) witnessing: Option<crate::witnessing::Witnessing>,
 }
 
 /// The checkpointer's state.
@@ -237,8 +238,21 @@ pub(crate) struct Cp {
     pub(crate) note: String,
     /// Publish a checkpoint of at least this size.
     pub(crate) want: u64,
+    /// Largest size signed and offered for publication, published or not.
+    pub(crate) attempted: u64,
+    /// Why the last checkpoint signed was not published (witness quorum not met).
+    pub(crate) witness_error: Option<String>,
     /// Stop once `want` is reached.
     pub(crate) stop: bool,
+}
+
+/// How to open the server beyond the data directory.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Publish checkpoints only with this witness quorum (none: publish at once).
+    pub witnesses: Option<crate::witnessing::WitnessConfig>,
+    /// The store (none: the embedded SQLite file `<data>/canvass.db`).
+    pub database: Option<canvass_store::Database>,
 }
 
 /// The running server state.
@@ -283,6 +297,23 @@ pub(crate) fn now() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
+/// Writes the witness policy served at `/log/witnesses`, or removes a stale one.
+fn write_policy(log_dir: &Path, policy: Option<String>) -> Result<(), AppError> {
+    let path = log_dir.join(crate::logroutes::WITNESSES_FILE);
+    let io = |e: std::io::Error| AppError::Io(crate::IoError::io("writing", &path, e));
+    match policy {
+        Some(text) => {
+            let tmp = path.with_extension("tmp");
+            std::fs::write(&tmp, text).map_err(io)?;
+            std::fs::rename(&tmp, &path).map_err(io)
+        }
+        None => match std::fs::remove_file(&path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io(e)),
+            _ => Ok(()),
+        },
+    }
+}
+
 /// Queue length before callers wait (back pressure).
 const QUEUE: usize = 16_384;
 
@@ -296,9 +327,47 @@ impl App {
     /// # Errors
     /// [`AppError`] naming the file or log entry at fault.
     pub fn open(data: &Path, election: Election) -> Result<App, AppError> {
-        let opened = crate::replay::open(data, election)?;
+        Self::open_with(data, election, Options::default())
+    }
+
+    /// [`App::open`] with [`Options`]. With witnesses, the log's checkpoint is published only
+    /// once the quorum has cosigned it; until then the previously published one stays.
+    ///
+    /// # Errors
+    /// As [`App::open`].
+    pub fn open_with(data: &Path, election: Election, options: Options) -> Result<App, AppError> {
+        let database = options
+            .database
+            .unwrap_or_else(|| canvass_store::Database::default_for(data));
+        let opened = crate::replay::open_in(data, election, &database)?;
         let (events, _) = broadcast::channel(1024);
         let published = opened.snapshot.tree_size;
+        let (cp_size, cp_note, witnessing) = match options.witnesses {
+            None => {
+                let cp = opened.log.checkpoint()?;
+                (cp.checkpoint.size, cp.note, None)
+            }
+            Some(config) => {
+                let note = opened.log.published_checkpoint()?.unwrap_or_default();
+                let size = if note.is_empty() {
+                    0
+                } else {
+                    opened
+                        .log
+                        .verifier()
+                        .open_checkpoint(note.as_bytes())
+                        .map_err(|e| AppError::LogKey(format!("the published checkpoint: {e}")))?
+                        .size
+                };
+                let w = crate::witnessing::Witnessing::new(config, Some((size, &note)));
+                (size, note, Some(w))
+            }
+        };
+        write_policy(
+            opened.log.dir(),
+            witnessing.as_ref().map(|w| w.policy_text()),
+        )?;
+        let want = opened.log.size();
         let shared = Arc::new(Shared {
             checker: opened.checker,
             roster: RwLock::new(Arc::new(opened.roster)),
@@ -308,14 +377,17 @@ impl App {
             published: Mutex::new(published),
             published_cv: Condvar::new(),
             checkpoint: Mutex::new(Cp {
-                size: opened.checkpoint.0,
-                note: opened.checkpoint.1,
-                want: 0,
+                size: cp_size,
+                note: cp_note,
+                want,
+                attempted: cp_size,
+                witness_error: None,
                 stop: false,
             }),
             checkpoint_cv: Condvar::new(),
             events,
             failed: Mutex::new(None),
+            witnessing,
         });
         let (tx, rx) = mpsc::sync_channel(QUEUE);
         let seq = Sequencer::new(Arc::clone(&shared), opened.state)
@@ -565,6 +637,18 @@ impl App {
     /// The latest signed checkpoint note.
     pub fn checkpoint_text(&self) -> String {
         lock(&self.shared.checkpoint).note.clone()
+    }
+
+    /// Why the newest signed checkpoint is not published yet (too few witness cosignatures),
+    /// if it is not.
+    pub fn witness_error(&self) -> Option<String> {
+        lock(&self.shared.checkpoint).witness_error.clone()
+    }
+
+    /// The witness policy checkpoints are published under, in `canvass verify --policy`
+    /// format, if witnesses are configured.
+    pub fn witness_policy_text(&self) -> Option<String> {
+        self.shared.witnessing.as_ref().map(|w| w.policy_text())
     }
 
     /// Inclusion proof of entry `index` in the tree of the latest checkpoint: that tree's

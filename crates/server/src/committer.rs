@@ -11,7 +11,7 @@ use std::sync::mpsc::{Receiver, SyncSender};
 use std::sync::{Arc, PoisonError};
 
 use canvass_store::tlog::PendingAppend;
-use canvass_store::{SecurityEvent, Store, SubmissionRecord};
+use canvass_store::{SecurityEvent, SubmissionRecord};
 
 use crate::app::{Accepted, AppEvent, Shared, Snapshot, SubmitError, hex, lock};
 use crate::sequencer::Reply;
@@ -51,28 +51,76 @@ pub(crate) fn fail(shared: &Shared, what: &str, e: &dyn std::fmt::Display) -> St
     msg
 }
 
-/// Publishes a checkpoint of everything durable. Only the checkpointer thread calls this: two
-/// threads publishing at once could have the smaller checkpoint refused by the log after the
-/// larger one (and the server marked failed); others ask with [`checkpoint_through`].
+/// Publishes a checkpoint of everything durable, with witness cosignatures when witnesses
+/// are configured. Only the checkpointer thread calls this: two threads publishing at once
+/// could have the smaller checkpoint refused by the log after the larger one (and the server
+/// marked failed); others ask with [`checkpoint_through`].
 ///
 /// # Errors
-/// The failure message (the server is then marked failed).
-fn checkpoint(shared: &Shared) -> Result<(), String> {
-    let cp = shared
-        .log
-        .checkpoint()
-        .map_err(|e| fail(shared, "publishing a checkpoint", &e))?;
+/// [`CheckpointError::Failed`] (the server is then marked failed), or
+/// [`CheckpointError::NoQuorum`] when too few witnesses cosigned (nothing was published).
+fn checkpoint(shared: &Shared) -> Result<(), CheckpointError> {
+    let fatal = |what: &str, e: &dyn std::fmt::Display| {
+        fail(shared, what, e);
+        CheckpointError::Failed
+    };
+    let (size, note) = match &shared.witnessing {
+        None => {
+            let cp = shared
+                .log
+                .checkpoint()
+                .map_err(|e| fatal("publishing a checkpoint", &e))?;
+            (cp.checkpoint.size, cp.note)
+        }
+        Some(w) => {
+            let signed = shared
+                .log
+                .sign_checkpoint()
+                .map_err(|e| fatal("signing a checkpoint", &e))?;
+            let size = signed.checkpoint.size;
+            let note = match w.cosign(&shared.log, size, &signed.note) {
+                Ok(n) => n,
+                Err(msg) => {
+                    tracing::warn!(size, reason = %msg, "checkpoint not published: witness quorum not met");
+                    let mut c = lock(&shared.checkpoint);
+                    c.attempted = c.attempted.max(size);
+                    c.witness_error = Some(msg);
+                    shared.checkpoint_cv.notify_all();
+                    return Err(CheckpointError::NoQuorum);
+                }
+            };
+            shared
+                .log
+                .publish(&note, Some(w.policy()))
+                .map_err(|e| fatal("publishing a cosigned checkpoint", &e))?;
+            (size, note)
+        }
+    };
     let mut c = lock(&shared.checkpoint);
-    if cp.checkpoint.size >= c.size {
-        c.size = cp.checkpoint.size;
-        c.note = cp.note;
+    if size >= c.size {
+        c.size = size;
+        c.note = note;
     }
+    c.attempted = c.attempted.max(size);
+    c.witness_error = None;
     shared.checkpoint_cv.notify_all();
     Ok(())
 }
 
+/// Why the checkpointer did not publish.
+enum CheckpointError {
+    /// The server failed (the message is in `Shared::failed`).
+    Failed,
+    /// Too few witnesses cosigned; try again later.
+    NoQuorum,
+}
+
+/// Pause before asking the witnesses again after a round without a quorum.
+const WITNESS_RETRY: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// Asks the checkpointer for a checkpoint of at least `size` entries and waits until it is
-/// published.
+/// published, or until a checkpoint that large was signed but witnesses withheld the quorum
+/// (the entries are durable; publication follows once enough witnesses cosign).
 ///
 /// # Errors
 /// The failure message if the server failed (e.g. the checkpoint could not be written).
@@ -80,7 +128,7 @@ pub(crate) fn checkpoint_through(shared: &Shared, size: u64) -> Result<(), Strin
     let mut c = lock(&shared.checkpoint);
     c.want = c.want.max(size);
     shared.checkpoint_cv.notify_all();
-    while c.size < size {
+    while c.size < size && c.attempted < size {
         if let Some(m) = lock(&shared.failed).as_ref() {
             return Err(m.clone());
         }
@@ -93,34 +141,61 @@ pub(crate) fn checkpoint_through(shared: &Shared, size: u64) -> Result<(), Strin
 }
 
 /// Asks the checkpointer for a checkpoint of at least `size` entries.
-fn want_checkpoint(shared: &Shared, size: u64) {
+pub(crate) fn want_checkpoint(shared: &Shared, size: u64) {
     let mut c = lock(&shared.checkpoint);
     c.want = c.want.max(size);
     shared.checkpoint_cv.notify_all();
 }
 
 /// The checkpointer: publishes one checkpoint at a time, each covering everything durable
-/// when it starts, so checkpoints (a file-system sync each) coalesce under load.
+/// when it starts, so checkpoints (a file-system sync each) coalesce under load. Without a
+/// witness quorum it retries every [`WITNESS_RETRY`] until it gets one or is stopped.
 fn checkpointer(shared: &Shared) {
+    let mut retry_at: Option<std::time::Instant> = None;
     loop {
         {
             let mut c = lock(&shared.checkpoint);
-            while c.want <= c.size && !c.stop {
+            loop {
+                if c.want <= c.size && !c.stop {
+                    c = shared
+                        .checkpoint_cv
+                        .wait(c)
+                        .unwrap_or_else(PoisonError::into_inner);
+                    continue;
+                }
+                if c.want <= c.size {
+                    return;
+                }
+                let Some(at) = retry_at else { break };
+                if c.stop {
+                    // One last try when stopping after a round without a quorum.
+                    break;
+                }
+                let Some(left) = at.checked_duration_since(std::time::Instant::now()) else {
+                    break;
+                };
                 c = shared
                     .checkpoint_cv
-                    .wait(c)
-                    .unwrap_or_else(PoisonError::into_inner);
-            }
-            if c.want <= c.size {
-                return;
+                    .wait_timeout(c, left)
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .0;
             }
         }
-        if checkpoint(shared).is_err() {
-            // The server is marked failed; wake any waiter and stop.
-            let mut c = lock(&shared.checkpoint);
-            c.want = c.size;
-            shared.checkpoint_cv.notify_all();
-            return;
+        match checkpoint(shared) {
+            Ok(()) => retry_at = None,
+            Err(CheckpointError::NoQuorum) => {
+                if lock(&shared.checkpoint).stop && retry_at.is_some() {
+                    return;
+                }
+                retry_at = Some(std::time::Instant::now() + WITNESS_RETRY);
+            }
+            Err(CheckpointError::Failed) => {
+                // The server is marked failed; wake any waiter and stop.
+                let mut c = lock(&shared.checkpoint);
+                c.want = c.size;
+                shared.checkpoint_cv.notify_all();
+                return;
+            }
         }
     }
 }

@@ -11,7 +11,8 @@
 //! - [`audit`]: risk-limiting audit records (`canvass-audit/v1`) in the log.
 //! - [`app`]: the server core (a batching sequencer validates, logs, stores and tabulates);
 //!   [`http`]: the axum API;
-//!   [`logroutes`]: C2SP tlog-tiles serving of the log directory.
+//!   [`logroutes`]: C2SP tlog-tiles serving of the log directory;
+//!   [`witnessing`]: witness cosignatures collected before a checkpoint is published.
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod app;
@@ -32,8 +33,9 @@ mod replay;
 pub mod roster;
 mod sequencer;
 pub mod submission;
+pub mod witnessing;
 
-pub use app::{Accepted, App, AppError, AppEvent, Snapshot, SubmitError};
+pub use app::{Accepted, App, AppError, AppEvent, Options, Snapshot, SubmitError};
 pub use entry::{Certification, SnapshotEntry};
 pub use error::{IoError, KeyError, RosterError};
 pub use keys::{PublicKey, SecretKey};

@@ -4,6 +4,9 @@
 //! - `GET /log/checkpoint`: the latest published checkpoint, `text/plain; charset=utf-8`,
 //!   `Cache-Control: no-store` (it is the only mutable resource).
 //! - `GET /log/vkey`: the log's verifier key, `text/plain; charset=utf-8`.
+//! - `GET /log/witnesses`: the witness policy checkpoints are published under (the
+//!   `canvass verify --policy` format: `witness <vkey>` lines and `quorum <k>`), `404` when the
+//!   log publishes without witnesses. Not part of tlog-tiles.
 //! - `GET /log/tile/<L>/<N>[.p/<W>]` and `GET /log/tile/entries/<N>[.p/<W>]`: hash tiles and
 //!   entry bundles, `application/octet-stream`, `Cache-Control: public, max-age=31536000,
 //!   immutable`.
@@ -31,6 +34,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use canvass_log::tile::{Tile, TileKind, decode_bundle};
 
+/// File in the log directory holding the witness policy (written by the server at start).
+pub const WITNESSES_FILE: &str = "witnesses";
+
 /// Cache-Control of immutable resources (tiles and bundles).
 pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 /// Cache-Control of the checkpoint.
@@ -53,6 +59,7 @@ pub struct LogFiles {
     cache: RwLock<(HashMap<String, Bytes>, usize)>,
     checkpoint: SmallFile,
     vkey: SmallFile,
+    witnesses: SmallFile,
 }
 
 /// Identity of a file's contents: a rename gives a new inode, a rewrite a new mtime.
@@ -133,6 +140,7 @@ impl LogFiles {
             cache: RwLock::new((HashMap::new(), 0)),
             checkpoint: SmallFile::new("checkpoint"),
             vkey: SmallFile::new("vkey"),
+            witnesses: SmallFile::new(WITNESSES_FILE),
         }
     }
 
@@ -232,6 +240,13 @@ async fn vkey(State(files): State<Arc<LogFiles>>) -> Response {
     }
 }
 
+async fn witnesses(State(files): State<Arc<LogFiles>>) -> Response {
+    match files.witnesses.get(&files.dir) {
+        Ok(b) => small(StatusCode::OK, "public, max-age=60", b),
+        Err(r) => *r,
+    }
+}
+
 async fn tile(State(files): State<Arc<LogFiles>>, UrlPath(rest): UrlPath<String>) -> Response {
     // Only validated tiles at canonical paths are cached, so a hit needs no parsing.
     if let Some(b) = files
@@ -319,6 +334,7 @@ pub fn router(dir: impl Into<PathBuf>) -> Router {
     Router::new()
         .route("/log/checkpoint", get(checkpoint))
         .route("/log/vkey", get(vkey))
+        .route("/log/witnesses", get(witnesses))
         .route("/log/tile/{*rest}", get(tile))
         .route(
             "/log/{*rest}",

@@ -2,6 +2,9 @@
 //! last, rebuilding everything the server keeps in memory, and the store is completed with any
 //! logged submission it lacks (a crash between the log append and the store write).
 //!
+//! The store (SQLite or PostgreSQL, [`Database`]) must not hold a submission beyond the end of
+//! the log: then it belongs to another log, and opening is refused.
+//!
 //! Replay trusts the log's own entries (they were checked when they were accepted and the
 //! log's tree is verified on open), so submission signatures are not verified again; the
 //! roster's and key changes' authority signatures are.
@@ -11,9 +14,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use canvass_model::Election;
-use canvass_store::sqlite::SqliteStore;
 use canvass_store::tlog::Log;
-use canvass_store::{Store, SubmissionRecord};
+use canvass_store::{Database, Store, SubmissionRecord};
 use canvass_tally::{LiveResults, ReportOptions, Tabulator};
 
 use crate::app::{AppError, Snapshot, hex, now};
@@ -31,9 +33,8 @@ pub(crate) struct Opened {
     pub(crate) checker: Checker,
     pub(crate) roster: RosterState,
     pub(crate) log: Log,
-    pub(crate) store: SqliteStore,
+    pub(crate) store: Box<dyn Store + Send>,
     pub(crate) snapshot: Snapshot,
-    pub(crate) checkpoint: (u64, String),
     pub(crate) state: State,
 }
 
@@ -44,7 +45,12 @@ fn bad(index: u64, reason: impl Into<String>) -> AppError {
     }
 }
 
-pub(crate) fn open(data: &Path, election: Election) -> Result<Opened, AppError> {
+/// Opens `data` with its relational store in `database`.
+pub(crate) fn open_in(
+    data: &Path,
+    election: Election,
+    database: &Database,
+) -> Result<Opened, AppError> {
     let vkey_path = data.join("authority.vkey");
     let vkey = std::fs::read_to_string(&vkey_path)
         .map_err(|e| crate::IoError::io("reading", &vkey_path, e))?;
@@ -66,8 +72,26 @@ pub(crate) fn open(data: &Path, election: Election) -> Result<Opened, AppError> 
             .map_err(|source| AppError::Roster { path, source })?;
         log.append(&entry::roster_entries(&doc))?;
     }
-    let mut store = SqliteStore::open(data.join("canvass.db"))?;
+    let mut store = database.open()?;
     let stored_to = store.last_log_index()?;
+    if let Some(s) = stored_to {
+        // The store is an index of this log: its last row must be this log's entry.
+        let detail = if s >= log.size() {
+            Some(format!("is beyond the log's {} entries", log.size()))
+        } else {
+            let entry = log.entry(s)?;
+            let same = store.submission_at(s)?.is_some_and(|r| r.document == entry);
+            (!same).then(|| "differs from the log's entry there".to_owned())
+        };
+        if let Some(detail) = detail {
+            return Err(canvass_store::DbError::OtherLog {
+                database: database.to_string(),
+                log_index: s,
+                detail,
+            }
+            .into());
+        }
+    }
     let checker = Checker::new(election.clone());
     let mut st = State {
         live: LiveResults::new(Tabulator::new(election), ReportOptions::default()),
@@ -176,7 +200,6 @@ pub(crate) fn open(data: &Path, election: Election) -> Result<Opened, AppError> 
         Some(after)
     };
     st.latest = (snapshot_index, snapshot_index.map_or(0, |i| i + 1));
-    let cp = log.checkpoint()?;
     Ok(Opened {
         checker,
         roster,
@@ -189,7 +212,6 @@ pub(crate) fn open(data: &Path, election: Election) -> Result<Opened, AppError> 
             tree_size: snapshot_index.map_or(0, |i| i + 1),
             results,
         },
-        checkpoint: (cp.checkpoint.size, cp.note),
         state: st,
     })
 }

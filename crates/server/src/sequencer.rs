@@ -16,7 +16,7 @@ use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::sync::{Arc, PoisonError};
 use std::thread::JoinHandle;
 
-use canvass_store::{SecurityEvent, Store, SubmissionRecord};
+use canvass_store::{SecurityEvent, SubmissionRecord};
 
 use crate::committer::{self, Batch, Logged, Msg};
 use canvass_tally::LiveResults;

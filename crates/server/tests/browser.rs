@@ -410,3 +410,161 @@ fn the_results_site_in_chromium() {
     assert!(why.as_str().unwrap().contains("Checkpoint signed"), "{why}");
     drop(b);
 }
+
+/// A C2SP tlog-witness on loopback (the `canvass_log::witness` logic that `canvass witness
+/// serve` runs, state in memory); returns its verifier key and URL.
+fn witness(
+    rt: &tokio::runtime::Runtime,
+    log: canvass_log::LogVerifier,
+    name: &str,
+    seed: u8,
+) -> (canvass_log::CosignatureVerifier, String) {
+    use canvass_log::witness::{AddCheckpoint, Witness};
+    let cosigner = canvass_log::Cosigner::from_seed(name, [seed; 32]).unwrap();
+    let verifier = cosigner.verifier();
+    let w = Arc::new(std::sync::Mutex::new(Witness::new(cosigner, vec![log])));
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let addr = listener.local_addr().unwrap();
+    let handler = move |body: Bytes| {
+        let w = w.clone();
+        async move {
+            let req = match AddCheckpoint::parse(&body) {
+                Ok(r) => r,
+                Err(r) => return (StatusCode::BAD_REQUEST, r.reason).into_response(),
+            };
+            let mut w = w.lock().unwrap();
+            match w.evaluate(&req, 1_604_448_000) {
+                Ok(c) => {
+                    w.accept(&c);
+                    c.cosignature.into_response()
+                }
+                Err(r) => (
+                    StatusCode::from_u16(r.status).unwrap(),
+                    r.latest_size.map_or(r.reason, |s| format!("{s}\n")),
+                )
+                    .into_response(),
+            }
+        }
+    };
+    let app = axum::Router::new().route("/add-checkpoint", axum::routing::post(handler));
+    rt.spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (verifier, format!("http://{addr}"))
+}
+
+#[test]
+fn witness_cosignatures_are_checked_in_chromium() {
+    let Some(chromium) = cdp::find_chromium() else {
+        eprintln!(
+            "SKIPPED witness_cosignatures_are_checked_in_chromium: no chromium found (install Debian's `chromium`, or set CHROMIUM=/path); scripts/test installs it"
+        );
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let sim = simulation();
+    io::init_keys(data, &sim.election, KeySource::Seeded(8)).unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let log = canvass_log::LogVerifier::from_vkey(
+        std::fs::read_to_string(data.join("log.vkey"))
+            .unwrap()
+            .trim(),
+    )
+    .unwrap();
+    let (v1, u1) = witness(&rt, log.clone(), "witness.example/w1", 1);
+    let (v2, u2) = witness(&rt, log, "witness.example/w2", 2);
+    let config = canvass_server::witnessing::WitnessConfig::new(
+        vec![
+            canvass_server::witnessing::WitnessEndpoint::parse(&format!("{}={u1}", v1.to_vkey()))
+                .unwrap(),
+            canvass_server::witnessing::WitnessEndpoint::parse(&format!("{}={u2}", v2.to_vkey()))
+                .unwrap(),
+        ],
+        2,
+    )
+    .unwrap();
+    let options = canvass_server::Options {
+        witnesses: Some(config),
+        ..Default::default()
+    };
+    let app = Arc::new(App::open_with(data, sim.election.clone(), options).unwrap());
+    submit_states(&app, data, &sim, &["DC", "DE"]);
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let addr = listener.local_addr().unwrap();
+    let served = app.clone();
+    rt.spawn(async move {
+        canvass_server::http::serve(listener, served, 1 << 20)
+            .await
+            .unwrap();
+    });
+    let base = format!("http://{addr}");
+    wait_checkpointed(&base);
+
+    // Both cosignatures are checked in the page: green, each witness listed as valid.
+    let mut b = cdp::Browser::launch(&chromium, 1280, 1000);
+    b.goto(&format!("{base}/#/verify"));
+    b.wait_for(
+        "document.getElementById('verify-panel')?.dataset.state === 'ok'",
+        WAIT,
+    );
+    assert_eq!(
+        b.eval("[...document.querySelectorAll('#witness-list li')].map(l => l.dataset.status).join(',')"),
+        Value::from("valid,valid")
+    );
+    drop(b);
+
+    // A checkpoint served without one cosignature (2 of 2 needed): red.
+    let strip: Tamper = Arc::new(|path: &str, body: Vec<u8>| {
+        if path == "/log/checkpoint" {
+            let s = String::from_utf8(body).unwrap();
+            return s
+                .split_inclusive('\n')
+                .filter(|l| !l.starts_with("— witness.example/w2 "))
+                .collect::<String>()
+                .into_bytes();
+        }
+        body
+    });
+    let p = proxy(&rt, addr, strip);
+    let mut b = cdp::Browser::launch(&chromium, 1280, 1000);
+    b.goto(&format!("http://{p}/"));
+    wait_badge(&mut b, "bad");
+    let why = b.eval("window.canvass.verification().checks.find(c => !c.ok).name");
+    assert!(
+        why.as_str().unwrap().contains("Witness cosignatures"),
+        "{why}"
+    );
+    drop(b);
+
+    // A cosignature whose bytes were changed: red, named invalid.
+    let forge: Tamper = Arc::new(|path: &str, body: Vec<u8>| {
+        if path == "/log/checkpoint" {
+            let s = String::from_utf8(body).unwrap();
+            let i = s.find("— witness.example/w1 ").unwrap() + "— witness.example/w1 ".len() + 20;
+            let mut b = s.into_bytes();
+            b[i] = if b[i] == b'A' { b'B' } else { b'A' };
+            return b;
+        }
+        body
+    });
+    let p = proxy(&rt, addr, forge);
+    let mut b = cdp::Browser::launch(&chromium, 1280, 1000);
+    b.goto(&format!("http://{p}/"));
+    wait_badge(&mut b, "bad");
+    let detail = b.eval("window.canvass.verification().checks.find(c => !c.ok).detail");
+    assert!(
+        detail
+            .as_str()
+            .unwrap()
+            .contains("invalid cosignature from witness.example/w1"),
+        "{detail}"
+    );
+    drop(b);
+}

@@ -6,9 +6,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use canvass_server::App;
 use canvass_server::http::{self, ServerConfig};
 use canvass_server::io;
+use canvass_server::witnessing::{WitnessConfig, WitnessEndpoint};
+use canvass_server::{App, Options};
 use clap::{Args, ValueEnum};
 
 use super::fail;
@@ -21,11 +22,17 @@ use super::fail;
   canvass serve --data data --listen 0.0.0.0:8443 --tls-cert cert.pem --tls-key key.pem \\
       --cors-origin https://results.example.gov
   RUST_LOG=warn canvass serve --data data --log-format json   # no access logs (info)
+  canvass serve --data data --witness $(cat w1.vkey)=http://w1.example:7380 \\
+      --witness $(cat w2.vkey)=http://w2.example:7380 --quorum 2
 
 The election is the one the roster names (a built-in election); pass --election for a
 definition file. Ctrl-C stops the server after the requests in flight.
 Rate limits: --per-ip-rps per client address, --per-key-rps per signing key; 0 turns a
 limit off; loopback clients are exempt from both unless --limit-loopback.
+Witnesses (C2SP tlog-witness, e.g. `canvass witness serve`): each checkpoint is sent to every
+--witness and published only once --quorum of them cosigned it (default: all); until then the
+previous checkpoint stays public and the server retries every second. The policy is served
+at /log/witnesses for `canvass verify --policy`.
 Routes: docs/http-api.md, or GET /api/openapi.json.")]
 pub struct ServeArgs {
     /// Data directory made by `canvass keys init`.
@@ -64,6 +71,46 @@ pub struct ServeArgs {
     /// Log format on stderr.
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
+    /// The store: postgres://... (or postgresql://...) for PostgreSQL; default: the embedded
+    /// SQLite file DATA/canvass.db.
+    #[arg(long, value_name = "URL")]
+    database: Option<String>,
+    /// A witness that cosigns checkpoints, as VKEY=URL (repeat for several).
+    #[arg(long = "witness", value_name = "VKEY=URL")]
+    witnesses: Vec<String>,
+    /// How many witnesses must cosign before a checkpoint is published (default: all).
+    #[arg(long, requires = "witnesses")]
+    quorum: Option<usize>,
+    /// Seconds allowed for one round of witness requests.
+    #[arg(long, default_value_t = 5, requires = "witnesses")]
+    witness_timeout: u64,
+}
+
+/// The store and witness options, checked.
+fn options(args: &ServeArgs) -> Result<Options, String> {
+    let database = args
+        .database
+        .as_deref()
+        .map(|d| canvass_store::Database::parse(d).map_err(|e| format!("--database: {e}")))
+        .transpose()?;
+    if args.witnesses.is_empty() {
+        return Ok(Options {
+            database,
+            ..Options::default()
+        });
+    }
+    let endpoints = args
+        .witnesses
+        .iter()
+        .map(|w| WitnessEndpoint::parse(w).map_err(|e| format!("--witness: {e}")))
+        .collect::<Result<Vec<_>, _>>()?;
+    let n = endpoints.len();
+    let mut config = WitnessConfig::new(endpoints, args.quorum.unwrap_or(n))?;
+    config.timeout = std::time::Duration::from_secs(args.witness_timeout.max(1));
+    Ok(Options {
+        witnesses: Some(config),
+        database,
+    })
 }
 
 /// How logs are written.
@@ -106,7 +153,14 @@ pub fn run(args: ServeArgs) -> ExitCode {
         Ok(e) => e,
         Err(e) => return fail(&format!("{e}: pass --election with the definition file")),
     };
-    let app = match App::open(&args.data, election) {
+    let options = match options(&args) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let app = match App::open_with(&args.data, election, options) {
         Ok(a) => Arc::new(a),
         Err(e) => return fail(&e.to_string()),
     };

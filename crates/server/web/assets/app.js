@@ -92,6 +92,13 @@ async function getBytes(path) {
   return new Uint8Array(await r.arrayBuffer());
 }
 
+async function getOptional(path) {
+  const r = await fetch(path, { cache: 'no-cache' });
+  if (r.status === 404) return null;
+  if (!r.ok) throw new Error(`${path}: HTTP ${r.status}`);
+  return new Uint8Array(await r.arrayBuffer());
+}
+
 let verifying = false, reverify = false, retry = null;
 async function runVerification() {
   if (verifying) { reverify = true; return; }
@@ -101,7 +108,7 @@ async function runVerification() {
   verification = { ...verification, pending: true };
   setBadge();
   try {
-    const v = await verifyResults({ resultsBytes: bytes, logIndex, get: getBytes });
+    const v = await verifyResults({ resultsBytes: bytes, logIndex, get: getBytes, getOptional });
     if (bytes === state.resultsBytes) verification = { ...v, pending: false, at: new Date() };
   } catch (e) {
     verification = { ok: false, pending: false, checks: [{ name: 'Verification ran', ok: false, detail: String(e.message || e) }] };
@@ -120,14 +127,16 @@ function verifyPage() {
       <p class="verdict">${v.pending ? 'Checking…' : v.waiting ? 'Waiting for a checkpoint that covers these results…' : v.ok ? '✓ Verified' : '⚠ NOT VERIFIED'}</p>
       <ul class="checks">${v.checks.map((c) => `<li class="${c.ok ? 'pass' : 'fail'}"><strong>${esc(c.name)}</strong><br><span class="hash">${esc(c.detail || '')}</span></li>`).join('')}</ul>
       ${cp ? `<h2>Checkpoint</h2><dl><dt>Origin</dt><dd><code>${esc(cp.origin)}</code></dd><dt>Tree size</dt><dd id="cp-size">${fmt(cp.size)}</dd><dt>Root hash</dt><dd class="hash" id="cp-root">${hex(cp.root)}</dd>
-        <dt>Witness cosignatures</dt><dd>${cp.cosigs.length ? `<ul>${cp.cosigs.map((c) => `<li>${esc(c.name)} (key ${esc(c.keyId)})${c.time ? `, ${esc(c.time.toISOString())}` : ''}: present, not checked here (this page does not know the witnesses' keys; <code>canvass verify</code> checks them against the policy)</li>`).join('')}</ul>` : 'none on this checkpoint'}</dd></dl>` : ''}
+        <dt>Witness cosignatures</dt><dd>${v.witnesses ? `<ul id="witness-list">${v.witnesses.map((w) => `<li class="${w.status === 'valid' ? 'pass' : 'fail'}" data-status="${w.status}">${esc(w.name)} (key ${esc(w.keyId)})${w.time ? `, ${esc(w.time.toISOString())}` : ''}: ${w.status === 'valid' ? 'valid cosignature, checked here' : w.status === 'invalid' ? 'INVALID cosignature' : 'no cosignature'}</li>`).join('')}</ul><p>${v.quorum} of ${v.witnesses.length} needed (the witness policy at <a href="log/witnesses">/log/witnesses</a>, remembered by this browser).</p>`
+          : cp.cosigs.length ? `<ul>${cp.cosigs.map((c) => `<li>${esc(c.name)} (key ${esc(c.keyId)})${c.time ? `, ${esc(c.time.toISOString())}` : ''}: present, not checked (this log publishes no witness policy)</li>`).join('')}</ul>` : 'none on this checkpoint'}</dd></dl>` : ''}
       ${v.vkey ? `<p>Log key: <code>${esc(v.vkey.text)}</code>. This browser remembers it and raises the alarm if the server ever presents another.</p>` : ''}
       ${v.at ? `<p class="muted">Checked at ${esc(v.at.toLocaleTimeString())}.</p>` : ''}
     </div>
     <h2>What is checked</h2>
     <ol><li>The log's checkpoint is signed by the log key (Ed25519, with the browser's WebCrypto).</li>
     <li>The results snapshot entry named by the server is in the signed tree: its RFC 6962 inclusion proof, computed from the public tiles, leads to the signed root (SHA-256).</li>
-    <li>The entry is a <code>canvass-snapshot/v1</code> entry whose <code>results_sha256</code> is the SHA-256 of the exact results bytes this page shows.</li></ol>
+    <li>The entry is a <code>canvass-snapshot/v1</code> entry whose <code>results_sha256</code> is the SHA-256 of the exact results bytes this page shows.</li>
+    <li>When the log publishes a witness policy, enough independent witnesses cosigned the checkpoint (Ed25519), so the server cannot show this browser a history the witnesses have not seen.</li></ol>
     <p>“Verified” is shown only when every check passes. A full recount from the log is <code>canvass verify</code>.</p>`;
 }
 

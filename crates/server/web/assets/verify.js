@@ -5,7 +5,9 @@
 // 2. the results snapshot entry (`canvass-snapshot/v1`) at X-Canvass-Log-Index is in the
 //    tree of that checkpoint: its RFC 6962 inclusion proof is computed from the log's tiles
 //    (C2SP tlog-tiles) and folded up to the signed root (RFC 9162 2.1.3.2);
-// 3. that entry's results_sha256 is the SHA-256 of the exact results bytes on screen.
+// 3. that entry's results_sha256 is the SHA-256 of the exact results bytes on screen;
+// 4. when the log publishes a witness policy (/log/witnesses), at least `quorum` of its
+//    witnesses cosigned the checkpoint (C2SP tlog-cosignature, Ed25519).
 //
 // Nothing here trusts the server: tiles and entries are only inputs to hashes that must
 // end at the signed root.
@@ -33,19 +35,57 @@ export async function sha256(bytes) { return new Uint8Array(await crypto.subtle.
 const leafHash = (entry) => sha256(concat(new Uint8Array([0]), entry));
 const nodeHash = (l, r) => sha256(concat(new Uint8Array([1]), l, r));
 
-/** Parses a C2SP vkey `<name>+<hex key id>+<base64(0x01 || pub)>`. */
-export async function parseVkey(text) {
+/** Parses a C2SP vkey `<name>+<hex key id>+<base64(alg || pub)>` (alg 0x01 Ed25519, 0x04 cosignature/v1). */
+export async function parseVkey(text, alg = 1, what = 'the log key (/log/vkey)') {
   // The base64 key may itself contain '+': split at the first two only.
   const t = text.trim();
   const i = t.indexOf('+'), j = t.indexOf('+', i + 1);
-  if (i <= 0 || j < 0) throw new Error('the log key (/log/vkey) is not name+id+key');
+  if (i <= 0 || j < 0) throw new Error(`${what} is not name+id+key`);
   const name = t.slice(0, i), idHex = t.slice(i + 1, j), b64 = t.slice(j + 1);
-  if (!/^[0-9a-fA-F]{8}$/.test(idHex)) throw new Error('the log key id is not 8 hex digits');
+  if (!/^[0-9a-fA-F]{8}$/.test(idHex)) throw new Error(`${what}: the key id is not 8 hex digits`);
   const material = b64decode(b64);
-  if (material.length !== 33 || material[0] !== 1) throw new Error('the log key is not an Ed25519 key (type 0x01, 32 bytes)');
+  if (material.length !== 33 || material[0] !== alg) throw new Error(`${what} is not an Ed25519 key of type 0x0${alg} (32 bytes)`);
   const id = (await sha256(concat(enc.encode(name + '\n'), material))).slice(0, 4);
-  if (hex(id) !== idHex.toLowerCase()) throw new Error('the log key id does not match its key');
-  return { name, id, pub: material.slice(1), text: text.trim() };
+  if (hex(id) !== idHex.toLowerCase()) throw new Error(`${what}: the key id does not match its key`);
+  return { name, id, pub: material.slice(1), text: t };
+}
+
+/** Parses a witness policy: `witness <cosignature vkey>` lines and an optional `quorum <k>`. */
+export async function parseWitnessPolicy(text) {
+  const witnesses = [];
+  let quorum = null;
+  for (const [n, raw] of text.split('\n').entries()) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) continue;
+    const m = /^(witness|quorum)\s+(\S+)$/.exec(line);
+    if (!m) throw new Error(`witness policy line ${n + 1} is not "witness <vkey>" or "quorum <k>"`);
+    if (m[1] === 'witness') witnesses.push(await parseVkey(m[2], 4, `witness policy line ${n + 1}`));
+    else if (!/^[1-9]\d*$/.test(m[2])) throw new Error(`witness policy line ${n + 1}: the quorum is not a positive number`);
+    else quorum = Number(m[2]);
+  }
+  if (witnesses.length === 0) throw new Error('the witness policy names no witness');
+  quorum ??= witnesses.length;
+  if (quorum > witnesses.length) throw new Error(`the witness policy needs ${quorum} of only ${witnesses.length} witnesses`);
+  return { witnesses, quorum, text };
+}
+
+/**
+ * Checks the checkpoint's cosignatures against the policy (C2SP tlog-cosignature: the
+ * witness signs "cosignature/v1\ntime <t>\n" followed by the checkpoint text).
+ * Returns one {name, keyId, time, status: 'valid'|'invalid'|'missing'} per witness.
+ */
+export async function verifyCosignatures(note, policy) {
+  const out = [];
+  for (const w of policy.witnesses) {
+    const sig = note.sigs.find((s) => s.name === w.name && s.bytes.length === 76 && equal(s.bytes.slice(0, 4), w.id));
+    if (!sig) { out.push({ name: w.name, keyId: hex(w.id), time: null, status: 'missing' }); continue; }
+    const t = new DataView(sig.bytes.buffer, sig.bytes.byteOffset + 4, 8).getBigUint64(0);
+    const key = await crypto.subtle.importKey('raw', w.pub, { name: 'Ed25519' }, false, ['verify']);
+    const msg = concat(enc.encode(`cosignature/v1\ntime ${t}\n`), enc.encode(note.body));
+    const ok = await crypto.subtle.verify({ name: 'Ed25519' }, key, sig.bytes.slice(12), msg);
+    out.push({ name: w.name, keyId: hex(w.id), time: new Date(Number(t) * 1000), status: ok ? 'valid' : 'invalid' });
+  }
+  return out;
 }
 
 /** Splits a signed note into its signed text and signature lines. */
@@ -181,12 +221,14 @@ export async function rootFromInclusion(index, size, leaf, proof) {
 }
 
 const PIN = 'canvass.vkey';
+const PIN_POLICY = 'canvass.witnesses';
 
 /**
- * Runs every check. `get(path)` returns the bytes of a site path (`log/checkpoint`, ...).
+ * Runs every check. `get(path)` returns the bytes of a site path (`log/checkpoint`, ...);
+ * `getOptional(path)` the same, or null when the path does not exist (404).
  * Returns {ok, checks: [{name, ok, detail}], checkpoint, vkey, entryIndex, waiting}.
  */
-export async function verifyResults({ resultsBytes, logIndex, get }) {
+export async function verifyResults({ resultsBytes, logIndex, get, getOptional }) {
   const checks = [];
   const out = { ok: false, checks, checkpoint: null, vkey: null, waiting: false };
   const check = (name, ok, detail) => { checks.push({ name, ok, detail }); return ok; };
@@ -213,6 +255,34 @@ export async function verifyResults({ resultsBytes, logIndex, get }) {
     out.checkpoint = cp;
     check('Checkpoint signed by the log key (Ed25519, WebCrypto)', true, `tree size ${cp.size}, root ${hex(cp.root)}`);
   } catch (e) { check('Checkpoint signed by the log key (Ed25519, WebCrypto)', false, String(e.message || e)); return out; }
+  let policyText = null;
+  try {
+    const b = getOptional ? await getOptional('log/witnesses') : null;
+    policyText = b === null ? null : dec.decode(b);
+  } catch (e) { check('Witness policy read', false, String(e.message || e)); return out; }
+  if (policyText === null) {
+    check('Witness policy', true, 'this log publishes no witness policy: the checkpoint is checked against the log key only');
+  } else {
+    try {
+      const policy = await parseWitnessPolicy(policyText);
+      let pinned = null;
+      try { pinned = localStorage.getItem(PIN_POLICY); } catch (e) { /* storage unavailable */ }
+      if (pinned && pinned !== policyText) {
+        check('Witness policy unchanged since your last visit', false, `this browser saw another witness policy before:\n${pinned}`);
+        return out;
+      }
+      const ws = await verifyCosignatures(cp, policy);
+      out.witnesses = ws;
+      out.quorum = policy.quorum;
+      const valid = ws.filter((w) => w.status === 'valid').length;
+      const invalid = ws.filter((w) => w.status === 'invalid').map((w) => w.name);
+      const ok = valid >= policy.quorum && invalid.length === 0;
+      if (!check(`Witness cosignatures: ${policy.quorum} of ${ws.length} needed (Ed25519, WebCrypto)`, ok,
+        invalid.length ? `invalid cosignature from ${invalid.join(', ')}`
+          : `${valid} valid: ${ws.filter((w) => w.status === 'valid').map((w) => w.name).join(', ') || 'none'}`)) return out;
+      out.policyText = policyText;
+    } catch (e) { check('Witness policy read', false, String(e.message || e)); return out; }
+  }
   if (logIndex === null || logIndex === undefined) {
     check('Results snapshot logged', false, 'the server named no snapshot log entry for these results (nothing submitted yet?)');
     return out;
@@ -244,7 +314,10 @@ export async function verifyResults({ resultsBytes, logIndex, get }) {
   const mine = hex(await sha256(resultsBytes));
   if (!check('SHA-256 of the results on screen equals the logged results_sha256', mine === snap.results_sha256,
     mine === snap.results_sha256 ? mine : `the results on screen hash to ${mine}; the log commits to ${snap.results_sha256}`)) return out;
-  try { localStorage.setItem(PIN, vkey.text); } catch (e) { /* not pinned */ }
+  try {
+    localStorage.setItem(PIN, vkey.text);
+    if (out.policyText) localStorage.setItem(PIN_POLICY, out.policyText);
+  } catch (e) { /* not pinned */ }
   out.ok = checks.every((c) => c.ok);
   out.entryIndex = logIndex;
   out.resultsSha256 = mine;

@@ -1,0 +1,268 @@
+//! `canvass serve --witness VKEY=URL --quorum K` with real `canvass witness serve` processes:
+//! checkpoints are published only with K valid cosignatures; with too few witnesses up the
+//! previous checkpoint stays public, and publication resumes when a witness comes back.
+
+mod common;
+
+use common::{canvass, json, serve, tmpdir};
+
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use canvass_log::{CosignatureVerifier, LogVerifier};
+
+/// A free loopback port (bound, then released).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("port")
+        .local_addr()
+        .expect("addr")
+        .port()
+}
+
+/// Starts `canvass witness serve` for the log `log_vkey` and waits until it listens.
+fn witness(key: &Path, addr: &str, log_vkey: &str, state: &Path) -> common::Server {
+    let s = common::Server(
+        Command::new(env!("CARGO_BIN_EXE_canvass"))
+            .args([
+                "witness", "serve", "--listen", addr, "--log", log_vkey, "--key",
+            ])
+            .arg(key)
+            .arg("--state")
+            .arg(state)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("witness serve"),
+    );
+    let start = Instant::now();
+    while TcpStream::connect(addr).is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "witness did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    s
+}
+
+fn get(url: &str) -> (u16, String) {
+    let agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .new_agent();
+    let mut r = agent.get(url).call().expect("GET");
+    let status = r.status().as_u16();
+    (status, r.body_mut().read_to_string().expect("body"))
+}
+
+/// The tree size of the published results snapshot (`X-Canvass-Tree-Size`).
+fn results_tree_size(url: &str) -> u64 {
+    let r = ureq::get(&format!("{url}/api/results"))
+        .call()
+        .expect("GET");
+    r.headers()
+        .get("x-canvass-tree-size")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .expect("X-Canvass-Tree-Size")
+}
+
+/// The tree size of a checkpoint note (its second line); 0 for anything else (e.g. the 404
+/// before the first cosigned checkpoint).
+fn size_of(note: &str) -> u64 {
+    note.lines()
+        .nth(1)
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Submits and returns the log index.
+fn submit(url: &str, key: &Path, csv: &Path, extra: &[&str]) -> u64 {
+    let mut args = vec![
+        "submit",
+        "--server",
+        url,
+        "--json",
+        "--key",
+        key.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    args.push(csv.to_str().unwrap());
+    let out = canvass(&args);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = json(&out);
+    assert_eq!(v["status"], "accepted");
+    v["log_index"].as_u64().expect("log_index")
+}
+
+#[test]
+fn checkpoints_are_published_only_with_the_witness_quorum() {
+    let t = tmpdir("quorum");
+    let data = t.join("data");
+    let d = data.to_str().unwrap();
+    let init = canvass(&[
+        "keys",
+        "init",
+        "--data",
+        d,
+        "--election",
+        "us-2020",
+        "--seed",
+        "5",
+    ]);
+    assert!(
+        init.status.success(),
+        "{}",
+        String::from_utf8_lossy(&init.stderr)
+    );
+    let log_vkey = std::fs::read_to_string(data.join("log.vkey")).unwrap();
+    let log_vkey = log_vkey.trim();
+    let log = LogVerifier::from_vkey(log_vkey).unwrap();
+
+    // Three witnesses; the third is never started.
+    let mut keys = Vec::new();
+    for i in 1..=3 {
+        let key = t.join(format!("w{i}.key"));
+        let name = format!("witness.example/w{i}");
+        let out = canvass(&[
+            "witness",
+            "keygen",
+            "--name",
+            &name,
+            "--out",
+            key.to_str().unwrap(),
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let vkey = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+        keys.push((key, vkey, format!("127.0.0.1:{}", free_port())));
+    }
+    let verifiers: Vec<CosignatureVerifier> = keys
+        .iter()
+        .map(|(_, v, _)| CosignatureVerifier::from_vkey(v).unwrap())
+        .collect();
+    let w1 = witness(&keys[0].0, &keys[0].2, log_vkey, &t.join("w1-state"));
+    let mut w2 = Some(witness(
+        &keys[1].0,
+        &keys[1].2,
+        log_vkey,
+        &t.join("w2-state"),
+    ));
+    let args: Vec<String> = keys
+        .iter()
+        .flat_map(|(_, v, a)| ["--witness".to_owned(), format!("{v}=http://{a}")])
+        .chain([
+            "--quorum".into(),
+            "2".into(),
+            "--witness-timeout".into(),
+            "2".into(),
+        ])
+        .collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (_server, url) = serve(d, &args);
+
+    // The policy is published for verifiers.
+    let (status, policy) = get(&format!("{url}/log/witnesses"));
+    assert_eq!(status, 200);
+    for (_, v, _) in &keys {
+        assert!(policy.contains(&format!("witness {v}\n")), "{policy}");
+    }
+    assert!(policy.ends_with("quorum 2\n"), "{policy}");
+
+    // Waits until the results snapshot after log entry `index` is published and the
+    // published checkpoint covers it; returns that checkpoint.
+    let wait_for = |index: u64| -> String {
+        let start = Instant::now();
+        loop {
+            let (_, note) = get(&format!("{url}/log/checkpoint"));
+            let tree = results_tree_size(&url);
+            if tree > index && size_of(&note) >= tree {
+                return note;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "no checkpoint covering entry {index}: {note}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    let cosigners = |note: &str| -> Vec<bool> {
+        verifiers
+            .iter()
+            .map(|v| matches!(v.cosigned_at(note.as_bytes()), Ok(Some(_))))
+            .collect()
+    };
+
+    let csv = t.join("adams.csv");
+    std::fs::write(
+        &csv,
+        "precinct,portion,counting_group,contest,selection,line,votes\n\
+         42001,,,president-PA,@ballots,,100\n\
+         42001,,,president-PA,biden-harris,,60\n\
+         42001,,,president-PA,trump-pence,,38\n",
+    )
+    .unwrap();
+    let key = data.join("keys/jurisdictions/42001.key");
+    let first = submit(&url, &key, &csv, &["--sequence", "1"]);
+    let note1 = wait_for(first);
+    log.open_checkpoint(note1.as_bytes())
+        .expect("signed by the log");
+    assert_eq!(cosigners(&note1), [true, true, false], "{note1}");
+
+    // Only one witness left: the new entries are durable, but no checkpoint is published.
+    drop(w2.take());
+    std::fs::write(
+        &csv,
+        "precinct,portion,counting_group,contest,selection,line,votes\n\
+         42001,,,president-PA,@ballots,,100\n\
+         42001,,,president-PA,biden-harris,,61\n\
+         42001,,,president-PA,trump-pence,,38\n",
+    )
+    .unwrap();
+    let second = submit(
+        &url,
+        &key,
+        &csv,
+        &["--sequence", "2", "--amends", "1", "--reason", "recount"],
+    );
+    std::thread::sleep(Duration::from_secs(4));
+    let (_, still) = get(&format!("{url}/log/checkpoint"));
+    assert_eq!(
+        still, note1,
+        "a checkpoint was published with one cosignature"
+    );
+
+    // The witness comes back with its state: publication resumes, from its last size.
+    let _w2 = witness(&keys[1].0, &keys[1].2, log_vkey, &t.join("w2-state"));
+    let note2 = wait_for(second);
+    assert_eq!(cosigners(&note2), [true, true, false], "{note2}");
+    drop(w1);
+
+    // `canvass verify` checks the cosignatures against the served policy.
+    let policy_file = t.join("policy.txt");
+    std::fs::write(&policy_file, &policy).unwrap();
+    let v = canvass(&[
+        "verify",
+        &url,
+        "--policy",
+        policy_file.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(
+        v.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&v.stdout)
+    );
+}
