@@ -51,6 +51,8 @@ struct Cli {
 enum Command {
     /// Risk-limiting audits: draw samples, estimate sample sizes, measure risk.
     Audit(cmd::audit::AuditArgs),
+    /// Back up a data directory and its store: public keys, roster, log, rows, a manifest.
+    Backup(cmd::backup::BackupArgs),
     /// Certify a state's results with the election authority's key (logged; later changes need its countersignature).
     Certify(cmd::certify::CertifyArgs),
     /// Convert results or cast vote records between formats (NIST, vendor, MEDSL, canvass CSV).
@@ -75,6 +77,8 @@ enum Command {
     Witness(cmd::witness::WitnessArgs),
     /// Tabulate a ranked-choice contest from an RCTab config; write RCTab's detailed report.
     Rcv(cmd::rcv::RcvArgs),
+    /// Restore a backup into a data directory and store, checked against the published log.
+    Restore(cmd::backup::RestoreArgs),
     /// Serve the canvass HTTP API: submissions, results, events and the log.
     Serve(cmd::serve::ServeArgs),
     /// Simulate a national election deterministically, true to the 2020 returns.
@@ -93,6 +97,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Audit(args) => cmd::audit::run(args),
+        Command::Backup(args) => cmd::backup::run(args),
         Command::Certify(args) => cmd::certify::run(args),
         Command::Convert(args) => cmd::convert::run(args),
         Command::Demo(args) => cmd::demo::run(args),
@@ -105,6 +110,7 @@ fn main() -> ExitCode {
         Command::Monitor(args) => cmd::monitor::run(args),
         Command::Witness(args) => cmd::witness::run(args),
         Command::Rcv(args) => cmd::rcv::run(args),
+        Command::Restore(args) => cmd::backup::run_restore(args),
         Command::Serve(args) => cmd::serve::run(args),
         Command::Simulate(args) => cmd::simulate::run(args),
         Command::Submission(args) => cmd::submission::run(args),

@@ -1,6 +1,7 @@
 //! One module per subcommand, each with a clap `Args` type and a `run` function.
 
 pub mod audit;
+pub mod backup;
 pub mod certify;
 pub mod convert;
 pub mod demo;
