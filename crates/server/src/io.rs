@@ -7,6 +7,8 @@
 //! <data>/keys/jurisdictions/<id>.key    0600  one per reporting jurisdiction
 //! <data>/authority.vkey, <data>/log.vkey      verifier keys (public)
 //! <data>/roster.note                          the authority-signed roster (public)
+//! <data>/election.json                        the definition's canonical bytes (public; the
+//!                                             roster's `definition_sha256` is their SHA-256)
 //! ```
 //!
 //! Private keys are written only here, only to new 0600 files, and never printed or logged.
@@ -21,7 +23,7 @@ use sha2::{Digest as _, Sha256};
 
 use crate::error::IoError;
 use crate::keys::{self, PublicKey, SecretKey};
-use crate::roster::Roster;
+use crate::roster::{Roster, definition_bytes};
 
 /// Where key seeds come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,6 +100,11 @@ pub fn roster_path(data: &Path) -> PathBuf {
     data.join("roster.note")
 }
 
+/// Path of the election definition's canonical bytes (what `GET /api/election` serves).
+pub fn definition_path(data: &Path) -> PathBuf {
+    data.join("election.json")
+}
+
 fn safe_file_name(id: &str) -> bool {
     !id.is_empty()
         && !id.starts_with('.')
@@ -106,12 +113,14 @@ fn safe_file_name(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
 }
 
-/// Creates the authority key, the log key, one key per reporting jurisdiction and the signed
-/// roster under `data`. Refuses to touch an existing `<data>/keys`.
+/// Creates the authority key, the log key, one key per reporting jurisdiction, the signed
+/// roster (bound to the definition by its SHA-256) and `<data>/election.json` (the
+/// definition's canonical bytes) under `data`. Refuses to touch an existing `<data>/keys`, and
+/// an existing `<data>/election.json` that holds other bytes.
 ///
 /// # Errors
-/// [`IoError::Exists`] if keys exist, [`IoError::Election`] for a jurisdiction id that cannot
-/// be a file name, and file errors.
+/// [`IoError::Exists`] if keys or another definition exist, [`IoError::Election`] for a
+/// jurisdiction id that cannot be a file name, and file errors.
 pub fn init_keys(data: &Path, election: &Election, source: KeySource) -> Result<KeysInit, IoError> {
     let name = election.election.id.as_str();
     let dir = data.join("keys");
@@ -131,6 +140,14 @@ pub fn init_keys(data: &Path, election: &Election, source: KeySource) -> Result<
             ),
         });
     }
+    let definition = definition_bytes(election);
+    let definition_path = definition_path(data);
+    let same_definition = match fs::read(&definition_path) {
+        Ok(b) if b == definition => true,
+        Ok(_) => return Err(IoError::Exists(definition_path)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
+        Err(e) => return Err(IoError::io("reading", &definition_path, e)),
+    };
     fs::create_dir_all(data).map_err(|e| IoError::io("creating", data, e))?;
     let mut b = fs::DirBuilder::new();
     b.mode(0o700);
@@ -153,6 +170,9 @@ pub fn init_keys(data: &Path, election: &Election, source: KeySource) -> Result<
     let roster = Roster::new(election, &authority.public(), &log.public(), &publics);
     let roster_path = roster_path(data);
     write_public(&roster_path, roster.sign(&authority).as_bytes())?;
+    if !same_definition {
+        write_public(&definition_path, &definition)?;
+    }
     write_public(
         &data.join("authority.vkey"),
         format!("{}\n", authority.public().to_vkey()).as_bytes(),
@@ -246,4 +266,36 @@ pub fn load_election(name: &str) -> Result<Election, IoError> {
     };
     let text = fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
     canvass_model::parse_definition(&text, format, name).map_err(|e| err(e.to_string()))
+}
+
+/// The election a data directory's server runs: `election` when given (a built-in name or a
+/// definition file), else `<data>/election.json` when it exists, else the built-in election
+/// the roster names. When the roster binds a definition (`definition_sha256`), the election
+/// must be that definition.
+///
+/// # Errors
+/// [`IoError::Roster`] if the roster cannot be read, [`IoError::Election`] if the election
+/// does not load or is not the definition the roster binds.
+pub fn load_data_election(data: &Path, election: Option<&str>) -> Result<Election, IoError> {
+    let roster = read_roster(&roster_path(data), None)?;
+    let file = definition_path(data);
+    let name = match election {
+        Some(e) => e.to_owned(),
+        None if file.is_file() => file.display().to_string(),
+        None => roster.election.to_string(),
+    };
+    let e = load_election(&name)?;
+    if let Some(bound) = &roster.definition_sha256 {
+        let sha = crate::roster::definition_sha256(&e);
+        if &sha != bound {
+            return Err(IoError::Election {
+                name,
+                reason: format!(
+                    "its canonical definition has SHA-256 {sha}, but the authority-signed roster binds {bound}: use the definition the roster was made for ({})",
+                    file.display()
+                ),
+            });
+        }
+    }
+    Ok(e)
 }

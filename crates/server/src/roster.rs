@@ -4,10 +4,16 @@
 //!
 //! ```text
 //! canvass-roster/v1
-//! {"election":"us-2020","authority":"canvass/us-2020/authority+...","log":"...","jurisdictions":[{"id":"01001","name":"Autauga County, AL","state":"AL","key":"canvass/us-2020/jurisdiction/01001+...","counties":["01001"],"precincts":[]},...]}
+//! {"election":"us-2020","definition_sha256":"9c1f...","authority":"canvass/us-2020/authority+...","log":"...","jurisdictions":[{"id":"01001","name":"Autauga County, AL","state":"AL","key":"canvass/us-2020/jurisdiction/01001+...","counties":["01001"],"precincts":[]},...]}
 //!
 //! — canvass/us-2020/authority ...
 //! ```
+//!
+//! `definition_sha256` binds the election definition to the log: it is the SHA-256 of the
+//! definition's canonical bytes ([`definition_bytes`]: `canvass_model::to_canonical_json`,
+//! compact JSON in the fixed field order of `canvass_model::Election`), the very bytes the
+//! server publishes at `GET /api/election`. Rosters signed before it existed have no such field
+//! and still open byte for byte.
 
 use std::collections::HashMap;
 
@@ -30,6 +36,10 @@ pub const KEY_CHANGE_TYPE: &str = "canvass-key-change/v1";
 pub struct Roster {
     /// The election.
     pub election: ElectionId,
+    /// SHA-256 (lowercase hex) of the election definition's canonical bytes
+    /// ([`definition_bytes`]); absent in rosters signed before definitions were bound.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub definition_sha256: Option<String>,
     /// The authority's verifier key (vkey), which signs this roster and every key change.
     pub authority: String,
     /// The transparency log's verifier key (vkey).
@@ -56,8 +66,20 @@ pub struct RosterEntry {
     pub precincts: Vec<PrecinctId>,
 }
 
+/// The canonical bytes of an election definition: what `definition_sha256` hashes and what
+/// `GET /api/election` serves (compact JSON, `canvass_model::to_canonical_json`).
+pub fn definition_bytes(election: &Election) -> Vec<u8> {
+    canvass_model::to_canonical_json(election)
+}
+
+/// SHA-256 (lowercase hex) of [`definition_bytes`].
+pub fn definition_sha256(election: &Election) -> String {
+    crate::entry::sha256_hex(&definition_bytes(election))
+}
+
 impl Roster {
-    /// The roster of `election`, with `keys[i]` the key of `election.jurisdictions[i]`.
+    /// The roster of `election`, with `keys[i]` the key of `election.jurisdictions[i]`, bound
+    /// to the definition by its SHA-256 ([`definition_sha256`]).
     pub fn new(
         election: &Election,
         authority: &PublicKey,
@@ -66,6 +88,7 @@ impl Roster {
     ) -> Roster {
         Roster {
             election: election.election.id.clone(),
+            definition_sha256: Some(definition_sha256(election)),
             authority: authority.to_vkey(),
             log: log.to_vkey(),
             jurisdictions: election

@@ -12,13 +12,16 @@
 //! 5 replay           an old submission logged again
 //! 6 stolen-key       a key revoked by the authority, then used to log a submission
 //! 7 rollback         the server restored from an earlier backup (an earlier snapshot)
+//! 8 definition       the published election definition swapped (a registered-voter count)
 //! ```
 //!
 //! The log key, the authority key and the jurisdiction keys are read from the data directory
 //! (a compromised server holds the first; drill 6 needs the others to play the authority and
-//! the thief). The honest election is published as a static export of the copy.
+//! the thief). The honest election is published as a static export of the copy, with the data
+//! directory's `election.json` as its `api/election.json`.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use canvass_model::Election;
 use canvass_server::entry::{self, EntryKind};
@@ -26,6 +29,7 @@ use canvass_server::io;
 use canvass_server::{Amendment, KeyAction, KeyChange, Submission, note};
 use serde::Serialize;
 
+use crate::definition::Served;
 use crate::engine::{Engine, EngineOptions};
 use crate::error::DrillError;
 use crate::monitor::{Monitor, MonitorConfig, MonitorState};
@@ -43,8 +47,8 @@ pub struct Drill {
     pub tamper: &'static str,
 }
 
-/// The seven drills of issue 8.
-pub const DRILLS: [Drill; 7] = [
+/// The seven drills of issue 8, and an eighth: the election definition swapped.
+pub const DRILLS: [Drill; 8] = [
     Drill {
         number: 1,
         name: "vote-count",
@@ -79,6 +83,11 @@ pub const DRILLS: [Drill; 7] = [
         number: 7,
         name: "rollback",
         tamper: "restore the server from an earlier backup (an earlier snapshot)",
+    },
+    Drill {
+        number: 8,
+        name: "definition",
+        tamper: "publish another election definition (one registered-voter count changed)",
     },
 ];
 
@@ -131,7 +140,8 @@ impl Outcome {
 /// How to run the drills.
 #[derive(Debug, Clone, Default)]
 pub struct DrillOptions {
-    /// The election definition; by default `DATA/election.json` (what `canvass demo` writes)
+    /// The election definition given by hand; by default the published one (`DATA/election.json`,
+    /// which the roster binds), or, for a roster that binds none, `DATA/election.json` itself
     /// or the built-in election the roster names.
     pub election: Option<Election>,
     /// Threads recomputing results snapshots.
@@ -154,19 +164,33 @@ pub fn run(
         .iter()
         .find(|d| d.number == number)
         .ok_or(DrillError::NoSuchDrill(number))?;
+    let definition_file = io::definition_path(data);
+    let served = match std::fs::read(&definition_file) {
+        Ok(bytes) => Some(Arc::new(Served {
+            bytes,
+            location: definition_file.display().to_string(),
+        })),
+        Err(_) => None,
+    };
+    let binds = io::read_roster(&io::roster_path(data), None)
+        .map_err(|e| DrillError::Data(e.to_string()))?
+        .definition_sha256
+        .is_some();
     let election = match &opts.election {
         Some(e) => Some(e.clone()),
-        None if data.join("election.json").is_file() => Some(
-            io::load_election(&data.join("election.json").display().to_string())
+        // A roster from before definitions were bound: the file is taken as it is.
+        None if !binds && served.is_some() => Some(
+            io::load_election(&definition_file.display().to_string())
                 .map_err(|e| DrillError::Data(e.to_string()))?,
         ),
         None => None,
     };
+    let served = served.as_ref();
     // The log and the index are copied; the keys (thousands of files) are read where they are.
     let base = work.join("data");
     copy_dir_without_keys(data, &base)?;
     let all = entries(&base)?;
-    let honest_results = replay(&all, election.as_ref())?;
+    let honest_results = replay(&all, election.as_ref(), served)?;
     let honest = export(&base, &honest_results, &work.join("honest"))?;
     let honest_cp = read(&honest.join("log/checkpoint"))?;
 
@@ -246,7 +270,7 @@ pub fn run(
             )
         }
         6 => {
-            let (kc, doc, j) = stolen_key(data, &all, last, election.as_ref())?;
+            let (kc, doc, j) = stolen_key(data, &all, last, election.as_ref(), served)?;
             let mut e = all.clone();
             e.push(kc.into_bytes());
             e.push(doc.into_bytes());
@@ -258,6 +282,17 @@ pub fn run(
                     all.len(),
                     all.len() + 1
                 ),
+                Vec::new(),
+            )
+        }
+        8 => {
+            let dir = forged_at("definition");
+            copy_dir(&honest, &dir)?;
+            let file = dir.join("api/election.json");
+            let what = swap_definition(&file)?;
+            (
+                Box::new(ExportDir::new(dir)),
+                format!("the published election definition (api/election.json): {what}"),
                 Vec::new(),
             )
         }
@@ -273,7 +308,7 @@ pub fn run(
                 ));
             };
             let e = all[..=to].to_vec();
-            let results = replay(&e, election.as_ref())?;
+            let results = replay(&e, election.as_ref(), served)?;
             let dir = forge(data, &e, &results, &forged_at("backup"))?;
             (
                 Box::new(ExportDir::new(dir)),
@@ -382,7 +417,8 @@ pub fn entries(dir: &Path) -> Result<Vec<Vec<u8>>, DrillError> {
         .collect()
 }
 
-/// A static export of the log in `data/log` with `results` as `api/results.json`.
+/// A static export of the log in `data/log` with `results` as `api/results.json` and
+/// `data/election.json` as `api/election.json`.
 ///
 /// # Errors
 /// [`DrillError::Io`] naming the file.
@@ -391,12 +427,51 @@ pub fn export(data: &Path, results: &str, to: &Path) -> Result<PathBuf, DrillErr
     let api = to.join("api");
     std::fs::create_dir_all(&api).map_err(|e| DrillError::io(&api, &e))?;
     write(&api.join("results.json"), results.as_bytes())?;
+    copy_definition(data, &api)?;
     Ok(to.to_path_buf())
 }
 
+/// Copies `data/election.json` (when there is one) to `api/election.json`.
+fn copy_definition(data: &Path, api: &Path) -> Result<(), DrillError> {
+    let from = io::definition_path(data);
+    if from.is_file() {
+        let to = api.join("election.json");
+        std::fs::copy(&from, &to).map_err(|e| DrillError::io(&to, &e))?;
+    }
+    Ok(())
+}
+
+/// Adds 1,000 to the first `"registered_voters":N` of a published definition file (the
+/// first precinct with a registered-voter count), or, in a definition without one, renames
+/// the election; says what it changed.
+fn swap_definition(file: &Path) -> Result<String, DrillError> {
+    let text = String::from_utf8_lossy(&read(file)?).into_owned();
+    let key = "\"registered_voters\":";
+    let (what, swapped) = if let Some(at) = text.find(key).map(|a| a + key.len()) {
+        let len = text[at..].bytes().take_while(u8::is_ascii_digit).count();
+        let was: u64 = text[at..at + len].parse().unwrap_or(0);
+        let now = was + 1000;
+        (
+            format!("a precinct's registered_voters {was} changed to {now}"),
+            format!("{}{now}{}", &text[..at], &text[at + len..]),
+        )
+    } else {
+        let key = "\"name\":\"";
+        let at = text.find(key).map(|a| a + key.len()).ok_or_else(|| {
+            DrillError::Data(format!("{}: not an election definition", file.display()))
+        })?;
+        (
+            "the election's name changed".to_owned(),
+            format!("{}Swapped {}", &text[..at], &text[at..]),
+        )
+    };
+    write(file, swapped.as_bytes())?;
+    Ok(what)
+}
+
 /// What a compromised server holding the log key can publish: a new log in `to/log` with
-/// these entries, signed with the log key of `data` and checkpointed, and `results` as
-/// `to/api/results.json`.
+/// these entries, signed with the log key of `data` and checkpointed, `results` as
+/// `to/api/results.json` and `data/election.json` as `to/api/election.json`.
 ///
 /// # Errors
 /// [`DrillError`] when the log key cannot be read or the log cannot be written.
@@ -418,13 +493,19 @@ pub fn forge(
     let api = to.join("api");
     std::fs::create_dir_all(&api).map_err(|e| DrillError::io(&api, &e))?;
     write(&api.join("results.json"), results.as_bytes())?;
+    copy_definition(data, &api)?;
     Ok(to.to_path_buf())
 }
 
 /// The results JSON of these entries, replayed.
-fn replay(entries: &[Vec<u8>], election: Option<&Election>) -> Result<String, DrillError> {
+fn replay(
+    entries: &[Vec<u8>],
+    election: Option<&Election>,
+    served: Option<&Arc<Served>>,
+) -> Result<String, DrillError> {
     let mut e = Engine::new(EngineOptions {
         election: election.cloned(),
+        served: served.cloned(),
         ..EngineOptions::default()
     });
     for (i, x) in entries.iter().enumerate() {
@@ -529,6 +610,7 @@ fn stolen_key(
     all: &[Vec<u8>],
     at: u64,
     election: Option<&Election>,
+    served: Option<&Arc<Served>>,
 ) -> Result<(String, String, String), DrillError> {
     let bad = |m: String| DrillError::Data(m);
     let e = &all[at as usize];
@@ -543,6 +625,7 @@ fn stolen_key(
     // The next key change's sequence number: one more than the log's.
     let mut engine = Engine::new(EngineOptions {
         election: election.cloned(),
+        served: served.cloned(),
         ..EngineOptions::default()
     });
     for (i, x) in all.iter().enumerate() {

@@ -21,6 +21,7 @@ use canvass_server::{
 };
 use canvass_tally::Tabulator;
 
+use crate::definition::{self, Served};
 pub use crate::events::{Event, MarginShift};
 use crate::events::{diff_of, margins};
 use crate::levels::{self, ContestDoc, Reported};
@@ -30,8 +31,12 @@ use crate::results::SnapshotWorkers;
 /// How to replay.
 #[derive(Debug, Clone, Default)]
 pub struct EngineOptions {
-    /// The election definition; by default the built-in election the roster names.
+    /// The election definition given by hand (`--election`): it overrides the published one,
+    /// and must match the SHA-256 the roster binds or that is a finding.
     pub election: Option<Election>,
+    /// The definition the source publishes (`api/election`), used when the roster binds its
+    /// SHA-256 ([`crate::definition::resolve`]).
+    pub served: Option<Arc<Served>>,
     /// The authority key the roster must be signed with (pinned out of band).
     pub authority: Option<PublicKey>,
     /// Worker threads recomputing snapshot entries; 0 skips snapshot checks.
@@ -61,6 +66,9 @@ pub struct EngineOutput {
     pub counts: Counts,
     /// The roster with every key change applied.
     pub roster: Option<RosterState>,
+    /// Where the definition counted with came from (`--election`, the published one's
+    /// location, `built-in <name>`).
+    pub definition_source: Option<String>,
     /// The results JSON of the whole log.
     pub final_json: Option<String>,
     /// The results JSON at [`EngineOptions::keep`].
@@ -203,17 +211,20 @@ impl Engine {
                 roster.authority
             ));
         }
-        let election = match self.opts.election.clone() {
-            Some(e) => e,
-            None => match canvass_server::io::load_election(roster.election.as_str()) {
-                Ok(e) => e,
-                Err(err) => {
-                    return self.roster_failed(
-                        index,
-                        &format!("{err}: pass the election definition with --election"),
-                    );
-                }
-            },
+        let resolved = definition::resolve(
+            &roster,
+            index,
+            self.opts.election.as_ref(),
+            self.opts.served.as_ref(),
+        );
+        self.out.findings.extend(resolved.findings);
+        self.out.notes.extend(resolved.notes);
+        self.out.definition_source = resolved.from;
+        let Some(election) = resolved.election else {
+            // Without the definition the roster binds nothing after it can be checked; the
+            // findings say why.
+            self.dead = true;
+            return;
         };
         if election.election.id != roster.election {
             return self.roster_failed(
@@ -586,6 +597,9 @@ impl Engine {
         }
         self.out.counts = out.counts.clone();
         self.out.last_snapshot = out.last_snapshot;
+        self.out
+            .definition_source
+            .clone_from(&out.definition_source);
         if final_json {
             out.final_json = self.tab.as_ref().map(crate::results::results_json);
         }
@@ -595,7 +609,9 @@ impl Engine {
 
     /// Ends the replay: waits for the snapshot workers and computes the whole log's results.
     pub fn finish(mut self) -> EngineOutput {
-        for (index, docs) in std::mem::take(&mut self.docs_at) {
+        // A replay stopped at the roster checked nothing it could compare them with.
+        let docs_at = std::mem::take(&mut self.docs_at);
+        for (index, docs) in docs_at.into_iter().filter(|_| !self.dead) {
             for d in docs {
                 let mut f = Finding::new(
                     Check::Levels,
@@ -629,6 +645,23 @@ impl Engine {
         self.out.final_json = self.tab.as_ref().map(crate::results::results_json);
         self.out.roster = self.roster;
         self.out
+    }
+
+    /// The SHA-256 (hex) of the definition the roster binds, once the roster is read.
+    pub fn definition_sha256(&self) -> Option<&str> {
+        self.roster
+            .as_ref()
+            .and_then(|r| r.roster().definition_sha256.as_deref())
+    }
+
+    /// Whether the roster has been read (or could not be, and the replay stopped).
+    pub fn past_roster(&self) -> bool {
+        self.roster.is_some() || self.dead
+    }
+
+    /// Sets the definition the source publishes, for a replay that has not read the roster.
+    pub fn set_served(&mut self, served: Option<Arc<Served>>) {
+        self.opts.served = served;
     }
 
     /// Whether a submission of this state logged now would need a countersignature.

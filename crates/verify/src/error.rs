@@ -41,7 +41,7 @@ pub enum SourceError {
 #[derive(Debug, thiserror::Error)]
 pub enum DrillError {
     /// There is no drill with this number.
-    #[error("there is no drill {0}: the drills are 1 to 7 (canvass drill list)")]
+    #[error("there is no drill {0}: the drills are 1 to 8 (canvass drill list)")]
     NoSuchDrill(u8),
     /// A file could not be read or written.
     #[error("{path}: {reason}")]

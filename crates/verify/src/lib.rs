@@ -5,6 +5,7 @@
 //!   data directory), behind the [`Source`] trait.
 //! - [`tree`]: the checkpoint (log key, witness policy) and every tile and entry bundle,
 //!   recomputed up to the root.
+//! - [`definition`]: the election definition, checked against the SHA-256 the roster binds.
 //! - [`engine`]: the log's entries replayed with the server's own pipeline, trusting nothing.
 //! - [`results`]: snapshot entries and published results recomputed and compared.
 //! - [`levels`]: every contest at every level (states, counties, districts, reporting
@@ -15,6 +16,7 @@
 //! - [`drill`]: the tamper drills, run on a copy of a data directory.
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod definition;
 pub mod drill;
 pub mod engine;
 pub mod error;

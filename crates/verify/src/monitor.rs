@@ -19,7 +19,7 @@ use canvass_server::PublicKey;
 use crate::engine::{Engine, EngineOptions, Event};
 use crate::error::SourceError;
 use crate::report::Finding;
-use crate::source::Source;
+use crate::source::{Definition, Source};
 use crate::tree::{Walker, read_checkpoint};
 use crate::verify::{check_store, compare_results, consistency, source_vkey};
 
@@ -51,7 +51,9 @@ pub const STORE_AUDIT_PER_POLL: usize = 1000;
 /// Thresholds and trust anchors.
 #[derive(Debug, Clone)]
 pub struct MonitorConfig {
-    /// The election definition; by default the built-in one the roster names.
+    /// The election definition given by hand; by default the one the source publishes
+    /// (checked against the SHA-256 the roster binds, at every poll) or the built-in one the
+    /// roster names.
     pub election: Option<Election>,
     /// The authority key, pinned.
     pub authority: Option<PublicKey>,
@@ -335,6 +337,10 @@ impl Monitor {
             apart.insert(fresh(0))
         };
         let start = run.walker.leaves();
+        if start == 0 {
+            run.engine
+                .set_served(crate::source::served_definition(src)?);
+        }
         run.engine.set_keep(results_index.filter(|&i| i >= start));
         let mut walk_findings = Vec::new();
         let engine = &mut run.engine;
@@ -371,12 +377,14 @@ impl Monitor {
             (Some(i), Some((k, json))) if i == *k => out.kept_json = Some(json.clone()),
             _ => {}
         }
-        compare_results(
-            published.as_deref(),
-            results_index,
-            &out,
-            &mut walk_findings,
-        );
+        if out.roster.is_some() {
+            compare_results(
+                published.as_deref(),
+                results_index,
+                &out,
+                &mut walk_findings,
+            );
+        }
         check_store(src, new.size, from, &out, &mut walk_findings, &mut |_| {})?;
         run.submissions.extend(out.submissions.iter().copied());
         if consistent {
@@ -389,13 +397,29 @@ impl Monitor {
                 &mut walk_findings,
             )?;
         }
-        // Tiles, published results and the index are alerted on whatever entry they concern
-        // (the files or the results changed now); the replay's findings only for new entries.
-        for f in walk_findings.iter().chain(
-            out.findings
-                .iter()
-                .filter(|f| f.log_index.is_none_or(|i| i >= from)),
-        ) {
+        if start > 0 {
+            // The definition was checked when the roster was replayed: is it still served?
+            if let Some(bound) = run.engine.definition_sha256() {
+                if let Definition::Bytes(b) = src.definition(Some(bound))? {
+                    let sha = canvass_server::entry::sha256_hex(&b);
+                    if sha != bound {
+                        let what = format!(
+                            "the definition served at {}",
+                            src.locate(crate::definition::PATH)
+                        );
+                        let mut f = crate::definition::mismatch(&what, &sha, bound, 0);
+                        f.log_index = None;
+                        walk_findings.push(f);
+                    }
+                }
+            }
+        }
+        // Tiles, published results, the definition and the index are alerted on whatever
+        // entry they concern (the files or the results changed now); the replay's findings
+        // only for new entries (and the definition's, found when the roster was replayed).
+        for f in walk_findings.iter().chain(out.findings.iter().filter(|f| {
+            f.log_index.is_none_or(|i| i >= from) || f.check == crate::Check::Definition
+        })) {
             r.finding(f);
         }
         for e in &out.events {
@@ -455,6 +479,7 @@ fn kept_at(
 ) -> Result<Option<String>, SourceError> {
     let mut e = Engine::new(EngineOptions {
         election: cfg.election.clone(),
+        served: crate::source::served_definition(src)?,
         authority: cfg.authority.clone(),
         workers: 1,
         keep: Some(index),

@@ -15,6 +15,8 @@ pub enum Check {
     Tiles,
     /// The roster at the head of the log (authority signature, pinned keys).
     Roster,
+    /// The election definition against the SHA-256 the roster binds.
+    Definition,
     /// A logged submission (signature, key validity when logged, authorization, validation).
     Submission,
     /// The server's index of submissions disagrees with the log.
@@ -187,6 +189,13 @@ pub struct Report {
     pub source: String,
     /// The election.
     pub election: Option<String>,
+    /// The SHA-256 (hex) of the election definition the roster binds, when it binds one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub definition_sha256: Option<String>,
+    /// Where the definition counted with came from: the URL or file of the published one,
+    /// `--election`, or `built-in <name>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub definition_source: Option<String>,
     /// The checkpoint, when it verified.
     pub checkpoint: Option<CheckpointSummary>,
     /// The SHA-256 of the results recomputed from the whole log, hex.

@@ -8,6 +8,7 @@
 //! log/vkey           GET <url>/log/vkey        DIR/log/vkey            DIR/log/vkey
 //! log/tile/...       GET <url>/log/tile/...    DIR/log/tile/...        DIR/log/tile/...
 //! api/results        GET <url>/api/results     DIR/api/results.json    (not published)
+//! api/election       GET <url>/api/election    DIR/api/election.json   DIR/election.json
 //! ```
 //!
 //! Besides paths, a source may hold the server's *index* of logged submissions (the
@@ -27,6 +28,10 @@ use crate::levels::ContestDoc;
 /// Largest resource fetched over HTTP: a bundle of 256 entries of 65,535 bytes, with framing.
 const MAX_FETCH: u64 = 17 << 20;
 
+/// Largest election definition fetched over HTTP (the simulated national one, with its
+/// 177,634 precincts, is about 25 MB).
+const MAX_DEFINITION: u64 = 512 << 20;
+
 /// Contest documents fetched at once from a server.
 const CONTEST_FETCHERS: usize = 4;
 
@@ -39,6 +44,17 @@ pub enum Stored {
     Missing,
     /// The document the index holds.
     Document(Vec<u8>),
+}
+
+/// What a source says about its published election definition.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Definition {
+    /// It publishes none.
+    Missing,
+    /// It says it still is the one with the SHA-256 asked about (HTTP `304 Not Modified`).
+    Unchanged,
+    /// The bytes it publishes.
+    Bytes(Vec<u8>),
 }
 
 /// The published resources of one election, by the server's URL path.
@@ -75,6 +91,21 @@ pub trait Source {
     fn contests(&self, ids: &[String]) -> Result<Option<Vec<ContestDoc>>, SourceError> {
         let _ = ids;
         Ok(None)
+    }
+
+    /// The published election definition (`api/election`), unless the source says it still
+    /// is the one whose SHA-256 (hex) is `known` (a server answering `If-None-Match` with
+    /// `304`; that tells this client no less than the bytes would, since a server could serve
+    /// other bytes to others either way).
+    ///
+    /// # Errors
+    /// I/O or transport errors.
+    fn definition(&self, known: Option<&str>) -> Result<Definition, SourceError> {
+        let _ = known;
+        Ok(match self.fetch(crate::definition::PATH)? {
+            Some(b) => Definition::Bytes(b),
+            None => Definition::Missing,
+        })
     }
 
     /// Security events (refused documents) with id above `after`, as the JSON array of
@@ -120,29 +151,61 @@ fn get(
     base: &str,
     path: &str,
 ) -> Result<Option<(Vec<u8>, ureq::http::HeaderMap)>, SourceError> {
+    match get_if(agent, base, path, None, MAX_FETCH)? {
+        Got::Body(b, h) => Ok(Some((b, h))),
+        Got::NotFound | Got::NotModified => Ok(None),
+    }
+}
+
+/// An answer to a GET.
+enum Got {
+    Body(Vec<u8>, ureq::http::HeaderMap),
+    NotFound,
+    NotModified,
+}
+
+/// GETs `base/path` (with `If-None-Match: etag` when given), reading at most `limit` bytes.
+fn get_if(
+    agent: &ureq::Agent,
+    base: &str,
+    path: &str,
+    etag: Option<&str>,
+    limit: u64,
+) -> Result<Got, SourceError> {
     let url = format!("{base}/{path}");
     let failed = |reason: String| SourceError::Fetch {
         location: url.clone(),
         reason,
     };
-    let mut resp = agent.get(&url).call().map_err(|e| failed(e.to_string()))?;
+    let mut req = agent.get(&url);
+    if let Some(t) = etag {
+        req = req.header("if-none-match", format!("\"{t}\""));
+    }
+    let mut resp = req.call().map_err(|e| failed(e.to_string()))?;
     match resp.status().as_u16() {
         200 => {}
-        404 => return Ok(None),
+        304 if etag.is_some() => return Ok(Got::NotModified),
+        404 => return Ok(Got::NotFound),
         s => return Err(failed(format!("HTTP status {s}"))),
     }
     let headers = resp.headers().clone();
     let body = resp
         .body_mut()
         .with_config()
-        .limit(MAX_FETCH)
+        .limit(limit)
         .read_to_vec()
         .map_err(|e| failed(e.to_string()))?;
-    Ok(Some((body, headers)))
+    Ok(Got::Body(body, headers))
 }
 
 impl Source for HttpSource {
     fn fetch(&self, path: &str) -> Result<Option<Vec<u8>>, SourceError> {
+        if path == crate::definition::PATH {
+            return Ok(match self.definition(None)? {
+                Definition::Bytes(b) => Some(b),
+                Definition::Missing | Definition::Unchanged => None,
+            });
+        }
         let got = self.get(path)?;
         if path == "api/results" {
             *self.results_index.borrow_mut() = got.as_ref().and_then(|(_, h)| log_index(h));
@@ -152,6 +215,17 @@ impl Source for HttpSource {
 
     fn locate(&self, path: &str) -> String {
         format!("{}/{path}", self.base)
+    }
+
+    fn definition(&self, known: Option<&str>) -> Result<Definition, SourceError> {
+        let path = crate::definition::PATH;
+        Ok(
+            match get_if(&self.agent, &self.base, path, known, MAX_DEFINITION)? {
+                Got::Body(b, _) => Definition::Bytes(b),
+                Got::NotFound => Definition::Missing,
+                Got::NotModified => Definition::Unchanged,
+            },
+        )
     }
 
     fn results_log_index(&self) -> Option<u64> {
@@ -255,6 +329,7 @@ impl ExportDir {
     fn file(&self, path: &str) -> PathBuf {
         match path {
             "api/results" => self.dir.join("api/results.json"),
+            "api/election" => self.dir.join("api/election.json"),
             p if p.starts_with("api/contests/") => self.dir.join(format!("{p}.json")),
             p => self.dir.join(p),
         }
@@ -332,12 +407,19 @@ impl Source for DataDir {
     fn fetch(&self, path: &str) -> Result<Option<Vec<u8>>, SourceError> {
         if path.starts_with("log/") {
             read_optional(&self.dir.join(path))
+        } else if path == crate::definition::PATH {
+            read_optional(&canvass_server::io::definition_path(&self.dir))
         } else {
             Ok(None)
         }
     }
 
     fn locate(&self, path: &str) -> String {
+        if path == crate::definition::PATH {
+            return canvass_server::io::definition_path(&self.dir)
+                .display()
+                .to_string();
+        }
         self.dir.join(path).display().to_string()
     }
 
@@ -394,4 +476,20 @@ pub fn open(arg: &str) -> Box<dyn Source> {
     } else {
         Box::new(ExportDir::new(arg))
     }
+}
+
+/// The definition `src` publishes, read whole.
+///
+/// # Errors
+/// I/O or transport errors.
+pub fn served_definition(
+    src: &dyn Source,
+) -> Result<Option<std::sync::Arc<crate::definition::Served>>, SourceError> {
+    Ok(match src.definition(None)? {
+        Definition::Bytes(bytes) => Some(std::sync::Arc::new(crate::definition::Served {
+            bytes,
+            location: src.locate(crate::definition::PATH),
+        })),
+        Definition::Missing | Definition::Unchanged => None,
+    })
 }

@@ -23,7 +23,9 @@ use crate::tree::{Published, read_checkpoint, walk};
 /// What to trust and what to check.
 #[derive(Debug, Clone, Default)]
 pub struct VerifyOptions {
-    /// The election definition; by default the built-in election the roster names.
+    /// The election definition given by hand; by default the one the source publishes
+    /// (`api/election`, checked against the SHA-256 the roster binds) or the built-in election
+    /// the roster names.
     pub election: Option<Election>,
     /// The election authority's key, pinned out of band.
     pub authority: Option<PublicKey>,
@@ -95,8 +97,10 @@ pub fn verify(
         cp = read_checkpoint(src, &verifier, opts.policy.as_ref(), &mut findings)?;
     }
     let size = cp.checkpoint.size;
+    let served = crate::source::served_definition(src)?;
     let mut engine = Engine::new(EngineOptions {
         election: opts.election.clone(),
+        served,
         authority: opts.authority.clone(),
         workers: opts.workers,
         keep: results_index,
@@ -140,7 +144,9 @@ pub fn verify(
             );
         }
     }
-    let compared = compare_results(published.as_deref(), results_index, &out, &mut findings);
+    // A replay stopped at the roster (its findings say why) recomputed no results to compare.
+    let compared = out.roster.is_some()
+        && compare_results(published.as_deref(), results_index, &out, &mut findings);
     let mut counts = out.counts.clone();
     counts.entries = size;
     counts.tiles = tiles;
@@ -159,6 +165,11 @@ pub fn verify(
         ok: findings.is_empty(),
         source: src.locate(""),
         election: out.roster.as_ref().map(|r| r.roster().election.to_string()),
+        definition_sha256: out
+            .roster
+            .as_ref()
+            .and_then(|r| r.roster().definition_sha256.clone()),
+        definition_source: out.definition_source.clone(),
         checkpoint: Some(summary(&cp)),
         results_sha256: out
             .final_json

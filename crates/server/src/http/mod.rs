@@ -12,6 +12,7 @@
 //!   `ETag` = its SHA-256 and `X-Canvass-Log-Index` / `X-Canvass-Tree-Size` tying it to the log;
 //!   `If-None-Match` gives `304`.
 //! - `GET /api/results/{state}`, `GET /api/contests/{id}`: parts of that snapshot.
+//! - `GET /api/election`: the election definition, the bytes the roster binds by SHA-256.
 //! - `GET /api/submissions/{log_index}`: the stored document and its inclusion proof;
 //!   `GET /api/jurisdictions/{id}/submissions`: a jurisdiction's history.
 //! - `GET /api/events` (Server-Sent Events), `GET /api/security-events?after=N`.
@@ -162,6 +163,7 @@ pub(crate) struct Shared {
     pub(crate) app: Arc<App>,
     pub(crate) limiter: Limiter,
     pub(crate) snapshots: snapshot::Cache,
+    pub(crate) definition: read::DefinitionBody,
 }
 
 fn cors(origins: &[String]) -> CorsLayer {
@@ -210,9 +212,11 @@ pub fn router_with(app: Arc<App>, config: &ServerConfig) -> Router {
         app,
         limiter: Limiter::new(config),
         snapshots: snapshot::Cache::default(),
+        definition: read::DefinitionBody::default(),
     });
     let read = Router::new()
         .route("/api/results", get(read::results))
+        .route("/api/election", get(read::election))
         .route("/api/results/{state}", get(read::state_results))
         .route("/api/contests/{id}", get(read::contest))
         .route("/api/submissions/{log_index}", get(read::submission))

@@ -22,6 +22,7 @@ use super::{ApiError, json_response};
         super::write::key_change,
         super::write::certification,
         super::read::results,
+        super::read::election,
         super::read::state_results,
         super::read::contest,
         super::read::submission,

@@ -458,3 +458,44 @@ pub(crate) async fn security_events(
         Err(e) => ApiError::internal(e).into_response(),
     }
 }
+
+/// The body of `GET /api/election`, made once: the canonical bytes of the definition the
+/// server runs (`roster::definition_bytes`), its strong ETag (their SHA-256) and its
+/// compressed variants.
+#[derive(Default)]
+pub(crate) struct DefinitionBody(tokio::sync::OnceCell<(Arc<Encoded>, String)>);
+
+/// How long a client may keep the definition without asking again: it cannot change while
+/// the log lives (the roster binds its SHA-256), so a day.
+const DEFINITION_MAX_AGE: &str = "public, max-age=86400";
+
+/// `GET /api/election`: the election definition, exactly the bytes whose SHA-256 the
+/// authority-signed roster binds (`definition_sha256`).
+#[utoipa::path(get, path = "/api/election", tag = "results",
+    params(("If-None-Match" = Option<String>, Header, description = "an ETag from an earlier answer")),
+    responses(
+        (status = 200, description = "the election definition the server counts with: its canonical JSON (compact, in the fixed field order of the definition format, docs/http-api.md), whose SHA-256 is the roster's `definition_sha256`", body = Object,
+            headers(("ETag" = String, description = "SHA-256 of the body, hex, quoted"))),
+        (status = 304, description = "unchanged since the ETag given")))]
+pub(crate) async fn election(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+    let (body, etag) = shared
+        .definition
+        .0
+        .get_or_init(|| async {
+            let app = Arc::clone(&shared.app);
+            let bytes = tokio::task::spawn_blocking(move || {
+                crate::roster::definition_bytes(app.election())
+            })
+            .await
+            .unwrap_or_else(|_| crate::roster::definition_bytes(shared.app.election()));
+            let etag = format!("\"{}\"", hex(&crate::entry::sha256(&bytes)));
+            (Encoded::new(bytes), etag)
+        })
+        .await;
+    let mut resp = respond(body, &headers, "application/json", etag).await;
+    resp.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(DEFINITION_MAX_AGE),
+    );
+    resp
+}

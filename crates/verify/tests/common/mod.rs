@@ -89,7 +89,12 @@ pub struct Server {
 impl Server {
     /// Starts the HTTP API over `data` on a random loopback port.
     pub fn start(data: &Path) -> Server {
-        let app = Arc::new(App::open(data, us2020()).unwrap());
+        Self::start_with(data, us2020())
+    }
+
+    /// Starts the HTTP API over `data` counting with `election`, on a random loopback port.
+    pub fn start_with(data: &Path, election: canvass_model::Election) -> Server {
+        let app = Arc::new(App::open(data, election).unwrap());
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
