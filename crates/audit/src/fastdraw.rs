@@ -24,6 +24,9 @@ use crate::consistent::{Draw, draw_from_first_tickets, sha256_hex, uniform};
 /// The callback of [`IdSource::scan`]: `(index, run, prefix, suffix)`.
 pub type ScanFn<'a> = dyn FnMut(u64, Option<usize>, &[u8], &[u8]) + 'a;
 
+/// The callback of [`IdSource::runs`]: `(first index, prefix, first position, count)`.
+pub type RunFn<'a> = dyn FnMut(u64, &[u8], u64, u64) + 'a;
+
 /// A population of ballot ids that can be scanned in index order without storing every id.
 pub trait IdSource: Sync {
     /// The number of ballots.
@@ -39,6 +42,14 @@ pub trait IdSource: Sync {
     fn scan(&self, start: u64, end: u64, f: &mut ScanFn<'_>);
     /// The id of the ballot at `index` (in `0..len()`).
     fn id(&self, index: u64) -> String;
+    /// Optionally, the ids in `start..end` as runs: `f(index, prefix, position, count)` says
+    /// that the ids at `index .. index + count` are `prefix` followed by the decimal numbers
+    /// `position ..` and `)` (a manifest's batches). Returns `false` (having called nothing)
+    /// if the source has no such form; then [`IdSource::scan`] is used.
+    fn runs(&self, start: u64, end: u64, f: &mut RunFn<'_>) -> bool {
+        let _ = (start, end, f);
+        false
+    }
 }
 
 /// An [`IdSource`] over a list of id strings.
@@ -144,6 +155,90 @@ impl IdHasher {
     }
 }
 
+/// Hashes the ids `prefix + decimal(position + i) + ")"` for `i` in `0..count` from the
+/// midstate, calling `f(i, state)` for each: the block is built once and the position's
+/// digits are counted up in place (a decimal odometer), so each id costs one compression.
+fn hash_run(
+    midstate: [u32; 8],
+    prefix: &[u8],
+    position: u64,
+    count: u64,
+    f: &mut impl FnMut(u64, &[u32; 8]),
+) {
+    let mut block = [0u8; 64];
+    let mut i = 0;
+    while i < count {
+        // (Re)build the block for `position + i`: prefix, digits, `)`, padding.
+        let mut digits = [0u8; 21];
+        let d = format_decimal(position + i, &mut digits);
+        let len = prefix.len() + d.len() + 1;
+        if len > 55 {
+            // Two blocks: the plain path, one id at a time.
+            let mut h = IdHasher::new(midstate);
+            while i < count {
+                let mut tail = [0u8; 21];
+                let t = format_decimal(position + i, &mut tail);
+                let mut suffix = t.to_vec();
+                suffix.push(b')');
+                f(i, &h.hash(None, prefix, &suffix));
+                i += 1;
+            }
+            return;
+        }
+        block.fill(0);
+        block[..prefix.len()].copy_from_slice(prefix);
+        let (lo, hi) = (prefix.len(), prefix.len() + d.len());
+        block[lo..hi].copy_from_slice(d);
+        block[hi] = b')';
+        block[len] = 0x80;
+        block[56..].copy_from_slice(&(((64 + len) as u64) * 8).to_be_bytes());
+        // Count up within this number of digits.
+        loop {
+            let mut state = midstate;
+            sha2::compress256(
+                &mut state,
+                std::slice::from_ref(GenericArray::from_slice(&block[..])),
+            );
+            f(i, &state);
+            i += 1;
+            if i >= count {
+                return;
+            }
+            let mut k = hi;
+            loop {
+                if k == lo {
+                    break;
+                }
+                k -= 1;
+                if block[k] == b'9' {
+                    block[k] = b'0';
+                } else {
+                    block[k] += 1;
+                    break;
+                }
+            }
+            if k == lo && block[lo] == b'0' {
+                // 99...9 + 1: one more digit; rebuild.
+                break;
+            }
+        }
+    }
+}
+
+/// `n` in decimal, written into the end of `buf`.
+fn format_decimal(mut n: u64, buf: &mut [u8; 21]) -> &[u8] {
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    &buf[i..]
+}
+
 /// Appends SHA-256 padding for a message of 64 bytes (the seed block) plus `tail`.
 fn pad_into(tail: &mut Vec<u8>) {
     let total_bits = ((64 + tail.len()) as u64) * 8;
@@ -189,8 +284,21 @@ const POW32_MOD_1E3: [u64; 8] = {
     t
 };
 
+/// A mask of low hash bits that must be zero for the ticket's first 3 digits to be at most
+/// `key3`: those digits are the reversed `hash mod 1000`, so a key of 0 needs `hash mod 1000
+/// = 0` (hence `hash mod 8 = 0`), a key below 10 needs `hash mod 100 = 0` (`mod 4`) and one
+/// below 100 `hash mod 10 = 0` (`mod 2`). Exact: it only skips hashes [`quick_key`] rejects.
+fn low_bits_mask(key3: u32) -> u32 {
+    match key3 {
+        0 => 7,
+        1..=9 => 3,
+        10..=99 => 1,
+        _ => 0,
+    }
+}
+
 /// The first 3 digits of the ticket, as an integer.
-#[inline]
+#[inline(always)]
 fn quick_key(state: &[u32; 8]) -> u32 {
     let mut acc = 0u64;
     for j in 0..8 {
@@ -221,6 +329,10 @@ struct TopK {
     buf: Vec<(u32, u64)>,
     limit: usize,
     threshold: u32,
+    /// `threshold / 1_000_000`: the largest first 3 digits that can still be kept.
+    key3: u32,
+    /// [`low_bits_mask`] of `key3`.
+    mask: u32,
 }
 
 impl TopK {
@@ -231,6 +343,8 @@ impl TopK {
             buf: Vec::with_capacity(limit.min(1 << 22)),
             limit,
             threshold: u32::MAX,
+            key3: u32::MAX,
+            mask: 0,
         }
     }
 
@@ -244,6 +358,8 @@ impl TopK {
         }
     }
 
+    #[cold]
+    #[inline(never)]
     fn compact(&mut self) {
         if self.buf.len() <= self.k || self.k == 0 {
             return;
@@ -253,6 +369,8 @@ impl TopK {
         let t = self.buf[k - 1].0;
         self.buf.retain(|e| e.0 <= t);
         self.threshold = t;
+        self.key3 = t / 1_000_000;
+        self.mask = low_bits_mask(self.key3);
         // Many ties with the threshold: grow the limit so compaction stays amortised.
         self.limit = self.limit.max(2 * self.buf.len());
     }
@@ -287,14 +405,23 @@ pub fn draw(
     let threads = threads.clamp(1, 64) as u64;
     let scan_range = |start: u64, end: u64| {
         let mut top = TopK::new(keep);
-        let mut hasher = IdHasher::new(midstate);
-        source.scan(start, end, &mut |index, run, prefix, suffix| {
-            let state = hasher.hash(run, prefix, suffix);
-            // Cheap first look: the ticket's first three digits.
-            if quick_key(&state) <= top.threshold / 1_000_000 {
-                top.offer(prefix_key(&state), index);
-            }
+        let used_runs = source.runs(start, end, &mut |first, prefix, position, count| {
+            hash_run(midstate, prefix, position, count, &mut |i, state| {
+                // Cheap first looks: low bits, then the ticket's first three digits.
+                if state[7] & top.mask == 0 && quick_key(state) <= top.key3 {
+                    top.offer(prefix_key(state), first + i);
+                }
+            });
         });
+        if !used_runs {
+            let mut hasher = IdHasher::new(midstate);
+            source.scan(start, end, &mut |index, run, prefix, suffix| {
+                let state = hasher.hash(run, prefix, suffix);
+                if state[7] & top.mask == 0 && quick_key(&state) <= top.key3 {
+                    top.offer(prefix_key(&state), index);
+                }
+            });
+        }
         top.finish()
     };
     let mut candidates: Vec<(u32, u64)> = if threads == 1 || len < 10_000 {
@@ -340,6 +467,52 @@ pub fn draw(
 mod tests {
     use super::*;
     use crate::consistent::first_ticket;
+
+    #[test]
+    fn low_bits_mask_never_rejects_a_small_enough_key() {
+        // For every hash residue mod 1000 (the only part quick_key reads, with the low words
+        // chosen so that hash mod 1000 = r), a key <= key3 always passes the mask.
+        for r in 0u32..1000 {
+            let state = [0, 0, 0, 0, 0, 0, 0, r];
+            let k = quick_key(&state);
+            for key3 in [0u32, 1, 5, 9, 10, 42, 99, 100, 500, 999] {
+                if k <= key3 {
+                    assert_eq!(state[7] & low_bits_mask(key3), 0, "r {r} key3 {key3}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn runs_hash_like_plain_sha256_across_digit_carries() {
+        let seed_hex = sha256_hex("314159");
+        let mid = seed_midstate(&seed_hex);
+        // Short prefixes (one block) across 9 -> 10, 99 -> 100, 999 -> 1000; a long prefix
+        // whose ids need two blocks from position 10 on.
+        for (prefix, position, count) in [
+            ("(('J1', None, 'B1'), ", 1u64, 1_005u64),
+            ("(('J1', 'TAB 7', 'Batch 0001'), ", 95, 10),
+            (&*format!("(('{}', None, 'B'), ", "x".repeat(32)), 1, 15),
+        ] {
+            let mut got = Vec::new();
+            hash_run(mid, prefix.as_bytes(), position, count, &mut |i, state| {
+                got.push((i, *state));
+            });
+            assert_eq!(got.len() as u64, count);
+            for (i, state) in got {
+                let id = format!("{prefix}{})", position + i);
+                let mut bytes = Vec::new();
+                for w in state {
+                    bytes.extend_from_slice(&w.to_be_bytes());
+                }
+                assert_eq!(
+                    crate::consistent::to_hex(&bytes),
+                    sha256_hex(&format!("{seed_hex}{id}")),
+                    "{id}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn midstate_hash_matches_plain_sha256() {

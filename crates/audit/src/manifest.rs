@@ -190,6 +190,25 @@ impl IdSource for Manifest {
         }
     }
 
+    fn runs(&self, start: u64, end: u64, f: &mut crate::fastdraw::RunFn<'_>) -> bool {
+        let Some((mut b, pos)) = self.locate(start) else {
+            return true;
+        };
+        let mut index = start;
+        let mut pos = pos;
+        while index < end && b < self.batches.len() {
+            let left = self.batches[b].ballots.saturating_sub(pos - 1);
+            let count = left.min(end - index);
+            if count > 0 {
+                f(index, self.prefixes[b].as_bytes(), pos, count);
+            }
+            index += count;
+            b += 1;
+            pos = 1;
+        }
+        true
+    }
+
     fn id(&self, index: u64) -> String {
         match self.locate(index) {
             Some((b, pos)) => self.batches[b].ballot_id(pos),
