@@ -9,9 +9,23 @@
 //! Determinism: all randomness comes from ChaCha8 seeded with the seed and the state's
 //! position, and all arithmetic on counts is integer arithmetic (largest-remainder
 //! apportionment), so the same seed gives the same bytes on every platform.
+//!
+//! Ballot level ([`cvr`]): [`ballots`] makes every precinct's ballots so that they count
+//! back to its results exactly; [`nist`] and [`compact`] write them as NIST SP 1500-103
+//! CVR JSON and as compact CVR CSV, one shard per reporting jurisdiction, and the ballot
+//! manifest ([`Simulation::manifest`]) lists the same batches and positions.
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod ballots;
+pub mod compact;
+pub mod cvr;
+pub mod error;
+pub mod nist;
 pub mod returns;
+
+pub use ballots::{BallotMaker, Mark, PrecinctBallots};
+pub use cvr::CvrPlan;
+pub use error::CvrError;
 
 use canvass_model::*;
 use rand_chacha::ChaCha8Rng;
@@ -54,10 +68,36 @@ pub struct JurisdictionResults {
 pub struct ManifestBatch {
     /// The jurisdiction.
     pub jurisdiction: JurisdictionId,
-    /// The batch id, unique within the jurisdiction.
+    /// The precinct whose ballots the batch holds.
+    pub precinct: PrecinctId,
+    /// The batch id, unique within the jurisdiction: `PRECINCT-N`, N from 1.
     pub batch: String,
     /// Ballots in the batch.
     pub ballots: u64,
+}
+
+/// Ballots per manifest batch: a precinct's ballots fill batches of this many in order,
+/// the last one holding the rest.
+pub const BATCH_SIZE: u64 = 300;
+
+/// The place of a precinct's ballot `i` (0-based): its batch number (from 1; the batch id
+/// is `PRECINCT-N`) and its 1-based position in the batch.
+pub fn ballot_place(i: usize) -> (u64, u64) {
+    (i as u64 / BATCH_SIZE + 1, i as u64 % BATCH_SIZE + 1)
+}
+
+/// The manifest batches of one precinct's `ballots`.
+pub fn precinct_batches(
+    jurisdiction: &JurisdictionId,
+    precinct: &PrecinctId,
+    ballots: u64,
+) -> impl Iterator<Item = ManifestBatch> {
+    (0..ballots.div_ceil(BATCH_SIZE)).map(move |b| ManifestBatch {
+        jurisdiction: jurisdiction.clone(),
+        precinct: precinct.clone(),
+        batch: format!("{precinct}-{}", b + 1),
+        ballots: (ballots - b * BATCH_SIZE).min(BATCH_SIZE),
+    })
 }
 
 /// A simulated election.
@@ -67,7 +107,8 @@ pub struct Simulation {
     pub election: Election,
     /// Results, per reporting jurisdiction, in definition order.
     pub jurisdictions: Vec<JurisdictionResults>,
-    /// Ballot manifests, batches of at most 300 ballots.
+    /// Ballot manifests: each precinct's ballots in batches of at most [`BATCH_SIZE`], in
+    /// the order of [`Simulation::jurisdictions`] and their results.
     pub manifest: Vec<ManifestBatch>,
 }
 
@@ -276,35 +317,35 @@ pub fn simulate(e: &Election, opts: &SimOptions) -> Result<Simulation, String> {
                 r.contests.push(count(contest, &votes, b, 0, under));
             }
         }
-        // Group by jurisdiction (county) and write the manifest.
+        // Group by reporting jurisdiction (a jurisdiction may hold several counties).
+        let mut of_jurisdiction: std::collections::HashMap<JurisdictionId, usize> =
+            std::collections::HashMap::new();
         for (ci, c) in counties.iter().enumerate() {
-            let mine: Vec<PrecinctResult> = results
+            let mine = results
                 .iter()
                 .zip(&ps)
                 .filter(|(_, p)| p.county == ci)
-                .map(|(r, _)| r.clone())
-                .collect();
+                .map(|(r, _)| r.clone());
             let j = e
                 .jurisdictions
                 .iter()
                 .find(|j| j.counties.contains(&c.fips))
                 .map_or_else(|| JurisdictionId::new(c.fips.as_str()), |j| j.id.clone());
-            let total: u64 = mine
-                .iter()
-                .map(|r| r.contests.iter().map(|c| c.ballots).max().unwrap_or(0))
-                .sum();
-            for (b, n) in (0..total.div_ceil(300)).map(|b| (b, (total - b * 300).min(300))) {
-                manifest.push(ManifestBatch {
+            let at = *of_jurisdiction.entry(j.clone()).or_insert_with(|| {
+                jurisdictions.push(JurisdictionResults {
                     jurisdiction: j.clone(),
-                    batch: format!("{}-{b:05}", c.fips),
-                    ballots: n,
+                    state: state.postal.clone(),
+                    results: Vec::new(),
                 });
-            }
-            jurisdictions.push(JurisdictionResults {
-                jurisdiction: j,
-                state: state.postal.clone(),
-                results: mine,
+                jurisdictions.len() - 1
             });
+            jurisdictions[at].results.extend(mine);
+        }
+    }
+    for j in &jurisdictions {
+        for r in &j.results {
+            let ballots = r.contests.iter().map(|c| c.ballots).max().unwrap_or(0);
+            manifest.extend(precinct_batches(&j.jurisdiction, &r.precinct, ballots));
         }
     }
     Ok(Simulation {

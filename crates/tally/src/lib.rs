@@ -10,6 +10,7 @@
 //! - [`rcv`] tabulates ranked-choice contests round by round, compatibly with RCTab.
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod compact_cvr;
 pub mod counts;
 pub mod cvr;
 pub mod error;
