@@ -1,6 +1,7 @@
 //! `canvass drill` end to end: an election made with `canvass keys init`, `canvass serve` and
 //! two `canvass submit`s (Adams and Allegheny counties, PA); the server stopped; then every
-//! drill run on a copy of its data directory, each caught by verify and by the monitor.
+//! drill run on a copy of its data directory (the seven of issue 8 and the swapped election
+//! definition), each caught by verify and by the monitor.
 
 mod common;
 
@@ -43,8 +44,9 @@ fn every_drill_is_caught_by_verify_and_the_monitor() {
     let list = canvass(&["drill", "list", "--json"]);
     assert_eq!(list.status.code(), Some(0));
     let drills = json(&list);
-    assert_eq!(drills.as_array().unwrap().len(), 7);
+    assert_eq!(drills.as_array().unwrap().len(), 8);
     assert_eq!(drills[6]["name"], "rollback");
+    assert_eq!(drills[7]["name"], "definition");
 
     let t = tmpdir("all");
     let data = t.join("data");
@@ -96,9 +98,9 @@ fn every_drill_is_caught_by_verify_and_the_monitor() {
         String::from_utf8_lossy(&out.stderr)
     );
     let outcomes = outcomes.as_array().unwrap();
-    assert_eq!(outcomes.len(), 7);
+    assert_eq!(outcomes.len(), 8);
     // What each drill must be caught as (docs/verify.md, "Tamper drills").
-    let expect: [(&str, &str); 7] = [
+    let expect: [(&str, &str); 8] = [
         ("store-differs", "store-differs"),
         ("snapshot-position", "rollback"),
         ("fork", "fork"),
@@ -106,6 +108,7 @@ fn every_drill_is_caught_by_verify_and_the_monitor() {
         ("replay", "replay"),
         ("revoked-key", "revoked-key-signature"),
         ("rollback", "rollback"),
+        ("definition-mismatch", "definition-mismatch"),
     ];
     for (o, (v, m)) in outcomes.iter().zip(expect) {
         let has = |who: &str, code: &str| {

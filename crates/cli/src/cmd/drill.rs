@@ -34,13 +34,13 @@ enum DrillCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Run one drill (1-7) or `all` on a copy of a data directory.
+    /// Run one drill (1-8) or `all` on a copy of a data directory.
     Run(RunArgs),
 }
 
 #[derive(Args, Debug)]
 struct RunArgs {
-    /// The drill's number (1-7), or `all`.
+    /// The drill's number (1-8), or `all`.
     #[arg(value_name = "N|all")]
     drill: String,
     /// The data directory of an election (canvass demo --data DIR, canvass serve --data DIR).
@@ -85,7 +85,7 @@ fn run_drills(a: &RunArgs) -> ExitCode {
             Ok(n) if DRILLS.iter().any(|d| d.number == n) => vec![n],
             _ => {
                 eprintln!(
-                    "error: no drill {:?}: give a number from 1 to 7 or `all` (canvass drill list)",
+                    "error: no drill {:?}: give a number from 1 to 8 or `all` (canvass drill list)",
                     a.drill
                 );
                 return ExitCode::from(2);

@@ -18,7 +18,8 @@ use crate::cmd::{fail, print_json};
   canvass election show us-2020
   canvass election show us-2024 --json
   canvass election export us-2020 --format toml > us-2020.toml
-  canvass election check us-2020.toml")]
+  canvass election check us-2020.toml
+  canvass election hash us-2020.toml")]
 pub struct ElectionArgs {
     #[command(subcommand)]
     command: ElectionCommand,
@@ -54,6 +55,23 @@ enum ElectionCommand {
         #[arg(long, value_enum, default_value = "toml")]
         format: ExportFormat,
     },
+    /// Print the SHA-256 of a definition's canonical bytes: what the roster binds
+    /// (`definition_sha256`) and what `GET /api/election` serves.
+    #[command(
+        after_help = "The canonical bytes are the compact JSON of the definition in its fixed field \
+order (`canvass election export --format canonical`); a TOML file and its JSON export hash the same.
+
+Examples:
+  canvass election hash us-2020
+  canvass election hash my-election.toml --json"
+    )]
+    Hash {
+        /// A built-in election name or a definition file.
+        election: String,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Validate a definition file; every problem is reported with file, line and column.
     #[command(
         after_help = "Exit status: 0 when the definition is valid, 1 when it is not.
@@ -73,8 +91,12 @@ Examples:
 
 #[derive(Clone, Copy, ValueEnum)]
 enum ExportFormat {
+    /// TOML, the human-written form.
     Toml,
+    /// Pretty JSON, one field per line.
     Json,
+    /// Compact JSON in the fixed field order: the canonical bytes the roster binds by SHA-256.
+    Canonical,
 }
 
 /// Runs `canvass election`.
@@ -87,6 +109,10 @@ pub fn run(args: ElectionArgs) -> ExitCode {
         },
         ElectionCommand::Export { election, format } => match load(&election) {
             Ok(e) => export(&e, format),
+            Err(code) => code,
+        },
+        ElectionCommand::Hash { election, json } => match load(&election) {
+            Ok(e) => hash(&election, &e, json),
             Err(code) => code,
         },
         ElectionCommand::Check { file, json } => check(&file, json),
@@ -223,7 +249,25 @@ fn export(e: &Election, format: ExportFormat) -> ExitCode {
             out!("{}", to_json_pretty(e));
             ExitCode::SUCCESS
         }
+        ExportFormat::Canonical => {
+            out!(
+                "{}",
+                String::from_utf8_lossy(&canvass_server::roster::definition_bytes(e))
+            );
+            ExitCode::SUCCESS
+        }
     }
+}
+
+fn hash(name: &str, e: &Election, json: bool) -> ExitCode {
+    let sha = canvass_server::roster::definition_sha256(e);
+    if json {
+        return print_json(
+            &json!({"election": e.election.id, "source": name, "definition_sha256": sha}),
+        );
+    }
+    outln!("{sha}  {name}");
+    ExitCode::SUCCESS
 }
 
 fn check(file: &str, json: bool) -> ExitCode {

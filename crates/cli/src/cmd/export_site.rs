@@ -3,7 +3,9 @@
 //!
 //! The copy mirrors the server's URL space: `index.html` and `assets/` (the pages embedded in
 //! the binary), `log/checkpoint`, `log/vkey`, `log/tile/**` (C2SP tlog-tiles), and
-//! `api/results.json` holding the exact bytes of `GET /api/results`. Every file is written
+//! `api/results.json` holding the exact bytes of `GET /api/results`, and `api/election.json`
+//! holding the exact bytes of `GET /api/election` (the definition whose SHA-256 the roster
+//! binds; written once, first, as it never changes). Every file is written
 //! to a temporary file and renamed into place, in an order that keeps the copy consistent
 //! for a reader at any moment: tiles, then the checkpoint (which covers them), then the
 //! results it covers, `api/results-meta.json` last.
@@ -74,6 +76,7 @@ pub fn run(args: ExportSiteArgs) -> ExitCode {
             .into(),
         last_sha: None,
         geo_written: false,
+        definition_written: false,
     };
     loop {
         match ex.refresh(args.poll_seconds) {
@@ -109,6 +112,7 @@ struct Exporter {
     agent: ureq::Agent,
     last_sha: Option<String>,
     geo_written: bool,
+    definition_written: bool,
 }
 
 /// An answer: status, the headers we use, body.
@@ -185,6 +189,20 @@ impl Exporter {
             .ok()
             .and_then(|b| checkpoint_size(&b))
             .unwrap_or(0);
+
+        if !self.definition_written {
+            // Bound by its SHA-256 in the roster, so it never changes: once, before the log.
+            let g = self.get("/api/election")?;
+            match g.status {
+                200 => self.write("api/election.json", &g.body)?,
+                404 => eprintln!(
+                    "warning: {}/api/election: the server publishes no election definition (an older canvass); verifying the copy will need --election",
+                    self.base
+                ),
+                s => return Err(format!("GET {}/api/election: HTTP {s}", self.base)),
+            }
+            self.definition_written = true;
+        }
 
         // The results first: the checkpoint fetched after them covers their snapshot entry.
         let results = self.get_ok("/api/results")?;

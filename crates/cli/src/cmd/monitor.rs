@@ -63,7 +63,9 @@ pub struct MonitorArgs {
     /// Witness policy file (`witness <vkey>` lines and `quorum <k>`).
     #[arg(long, value_name = "FILE")]
     policy: Option<PathBuf>,
-    /// A built-in election or definition file; by default the election the roster names.
+    /// A built-in election or definition file, overriding the one the server publishes (its
+    /// SHA-256 must still be the one the roster binds); by default GET /api/election, checked
+    /// against the roster at every poll, or the built-in election the roster names.
     #[arg(long)]
     election: Option<String>,
 }

@@ -16,7 +16,8 @@ use super::{fail, print_json};
 #[derive(Args, Debug)]
 #[command(
     after_help = "Checks the checkpoint (log key, witness policy), every tile and entry bundle up to the \
-root, the roster (authority signature), every submission (signed by a key valid on the roster \
+root, the roster (authority signature), the election definition (its SHA-256 against the one the \
+roster binds), every submission (signed by a key valid on the roster \
 when logged, authorized, valid), every results snapshot entry and the published results (recomputed \
 byte for byte), every contest at every level (states, counties, districts, precincts: \
 GET /api/contests/{id} or an export's api/contests/), and every certification (authority signature, a logged snapshot). Exit status 0 \
@@ -47,7 +48,10 @@ pub struct VerifyArgs {
     /// A signed checkpoint seen before (by you or anyone); the log must extend it. Repeatable.
     #[arg(long, value_name = "FILE")]
     known_checkpoint: Vec<PathBuf>,
-    /// A built-in election or definition file; by default the election the roster names.
+    /// A built-in election or definition file, overriding the one the source publishes (its
+    /// SHA-256 must still be the one the roster binds, or that is a finding); by default the
+    /// published definition (GET /api/election, checked against the roster) or the built-in
+    /// election the roster names.
     #[arg(long)]
     election: Option<String>,
     /// Threads recomputing results snapshots (default: one per core); 0 skips them.
@@ -230,6 +234,15 @@ fn print_report(r: &Report) {
         c.audit_records,
         c.stored
     );
+    if let Some(from) = &r.definition_source {
+        outln!(
+            "definition  {from}{}",
+            r.definition_sha256.as_ref().map_or_else(
+                || " (the roster binds no definition)".to_owned(),
+                |sha| format!(", SHA-256 {sha} as the roster binds"),
+            )
+        );
+    }
     if let Some(sha) = &r.results_sha256 {
         outln!(
             "results     SHA-256 {sha}{}",

@@ -5,7 +5,9 @@
 //!    results, adding up to the real 2020 presidential returns of each state).
 //! 2. Creates the keys and the authority-signed roster exactly as
 //!    `canvass keys init --seed <seed>` does, in `--data` or a fresh temporary directory,
-//!    and writes the simulated definition (with its precincts) to `<data>/election.json`.
+//!    for the simulated definition (with its precincts): the roster binds its SHA-256 and
+//!    `<data>/election.json` holds its canonical bytes, served at `GET /api/election`, so
+//!    `canvass verify URL` needs no `--election`.
 //! 3. Opens the server core ([`canvass_server::App`]) and serves the HTTP API on `--listen`.
 //! 4. Plays the night ([`night`]): each county signs its precinct results with its own key
 //!    and posts them over HTTP, as polls close time zone by time zone, in partial waves;
@@ -175,20 +177,19 @@ pub fn run(args: DemoArgs) -> ExitCode {
 
 fn demo(args: &DemoArgs) -> Result<ExitCode, String> {
     let started = Instant::now();
-    let election = io::load_election(&args.election).map_err(|e| e.to_string())?;
+    // A name that is not an election fails here, before the port is bound.
+    io::load_election(&args.election).map_err(|e| e.to_string())?;
     let listener = client::bind(&args.listen)?;
     let data = data_dir(args.data.as_deref())?;
     let sim = match run_simulation(&args.election, args.seed, args.scale, args.json) {
         Ok(s) => s,
         Err(code) => return Ok(code),
     };
-    // Exactly what `canvass keys init --seed <seed>` does.
-    io::init_keys(&data.path, &election, KeySource::Seeded(args.seed))
+    // Exactly what `canvass keys init --seed <seed>` does with the simulated definition: the
+    // roster binds its SHA-256 and `<data>/election.json` holds its canonical bytes, which the
+    // server publishes at /api/election.
+    io::init_keys(&data.path, &sim.election, KeySource::Seeded(args.seed))
         .map_err(|e| e.to_string())?;
-    let definition = data.path.join("election.json");
-    let json = canvass_model::to_canonical_json(&sim.election);
-    std::fs::write(&definition, json)
-        .map_err(|e| format!("cannot write {}: {e}", definition.display()))?;
     let app = App::open(&data.path, sim.election.clone()).map_err(|e| e.to_string())?;
     let app = Arc::new(app);
     let server = client::start(Arc::clone(&app), listener)?;
