@@ -11,7 +11,8 @@
 //! precinct); `styles.csv` (`style,precinct,slot,contest`) says which contest each slot
 //! `cN` holds for that style. A mark is `0` (undervote), `k` (the contest's `k`-th column,
 //! 1-based, as listed in `contests.csv`: `contest,code,selection,line`) or `-1` (overvote).
-//! Slots a style does not use are empty. The ballot's manifest batch is
+//! Slots a style does not use are empty; every file has as many slots as the ballot with
+//! the most contests, so all files have the same columns. The ballot's manifest batch is
 //! `PRECINCT-batch` and its place in the batch `position`.
 
 use std::io::Write;

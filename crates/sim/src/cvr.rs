@@ -21,6 +21,9 @@ pub struct CvrPlan<'s> {
     maker: BallotMaker<'s>,
     precinct_index: HashMap<&'s str, usize>,
     seed: u64,
+    /// The most contests on any ballot: every compact file has this many slots, so all
+    /// have the same columns.
+    slots: usize,
 }
 
 impl<'s> CvrPlan<'s> {
@@ -37,6 +40,12 @@ impl<'s> CvrPlan<'s> {
                 .map(|(i, p)| (p.id.as_str(), i))
                 .collect(),
             seed,
+            slots: sim
+                .jurisdictions
+                .iter()
+                .flat_map(|j| j.results.iter().map(|r| r.contests.len()))
+                .max()
+                .unwrap_or(0),
         }
     }
 
@@ -157,11 +166,8 @@ impl<'s> CvrPlan<'s> {
         let j = &self.sim.jurisdictions[i];
         let e = &self.sim.election;
         let mut contests: Vec<usize> = Vec::new();
-        let mut slots = 0;
         for r in &j.results {
-            let cs = self.contests_of(r)?;
-            slots = slots.max(cs.len());
-            contests.extend(cs);
+            contests.extend(self.contests_of(r)?);
         }
         contests.sort_unstable();
         contests.dedup();
@@ -181,7 +187,7 @@ impl<'s> CvrPlan<'s> {
             )?),
             None => None,
         };
-        let mut compact = compact.map(|out| CompactShardWriter::new(out, slots));
+        let mut compact = compact.map(|out| CompactShardWriter::new(out, self.slots));
         for r in &j.results {
             let style = self.style(r)?;
             let ballots = self.maker.precinct(r, precinct_seed(self.seed, style))?;
