@@ -128,8 +128,7 @@ fn verify_needs_no_election_and_catches_a_swapped_definition() {
     assert_eq!(json(&v)["definition_sha256"], bound.as_str());
     drop(server);
 
-    // The server restarted with another definition: Portland Ward 1 has 5,200 registered
-    // voters instead of 4,200.
+    // Another definition: Portland Ward 1 has 5,200 registered voters instead of 4,200.
     let swapped = t.join("swapped.toml");
     let toml = std::fs::read_to_string(SMALL).unwrap();
     assert!(toml.contains("registered_voters = 4200"));
@@ -138,20 +137,39 @@ fn verify_needs_no_election_and_catches_a_swapped_definition() {
         toml.replace("registered_voters = 4200", "registered_voters = 5200"),
     )
     .unwrap();
-    let (_server, url) = serve(d, &["--election", swapped.to_str().unwrap()]);
-    let served = t.join("served.json");
-    std::fs::write(
-        &served,
-        ureq::get(&format!("{url}/api/election"))
-            .call()
-            .unwrap()
-            .body_mut()
-            .read_to_vec()
-            .unwrap(),
-    )
-    .unwrap();
+    // An honest server refuses to count with it: the roster binds another definition.
+    let refused = canvass(&[
+        "serve",
+        "--data",
+        d,
+        "--listen",
+        "127.0.0.1:0",
+        "--election",
+        swapped.to_str().unwrap(),
+    ]);
+    assert_eq!(refused.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        err.contains(&format!("the authority-signed roster binds {bound}")),
+        "{err}"
+    );
+
+    // A compromised mirror publishes it anyway (the export with its api/election.json
+    // swapped for the other definition's canonical bytes): verify and monitor catch it.
+    let served = site.join("api/election.json");
+    let other = canvass(&[
+        "election",
+        "export",
+        swapped.to_str().unwrap(),
+        "--format",
+        "canonical",
+    ]);
+    ok(&other);
+    std::fs::write(&served, &other.stdout).unwrap();
     let wrong = sha256sum(&served);
     assert_ne!(wrong, bound);
+    let url = site.to_str().unwrap().to_owned();
+    let location = site.join("api/election.json").display().to_string();
     let v = canvass(&["verify", &url, "--json"]);
     assert_eq!(v.status.code(), Some(1));
     let r = json(&v);
@@ -167,7 +185,7 @@ fn verify_needs_no_election_and_catches_a_swapped_definition() {
             .next()
             .unwrap(),
         format!(
-            "the definition served at {url}/api/election has sha256 {wrong} but the authority-signed roster binds {bound}"
+            "the definition served at {location} has sha256 {wrong} but the authority-signed roster binds {bound}"
         )
     );
     let state = t.join("monitor.json");

@@ -129,6 +129,13 @@ fn whole_night_elects_biden_certifies_every_state_and_is_reproducible() {
             .is_some_and(|w| w.contains("Biden"))
     );
 
+    // Every checkpoint was published only with both demo witnesses' cosignatures.
+    let policy = std::fs::read_to_string(a.join("log/witnesses")).expect("the witness policy");
+    let policy = canvass_verify::policy::parse(&policy).expect("a policy");
+    assert_eq!((policy.witnesses.len(), policy.threshold), (2, 2));
+    let note = std::fs::read(a.join("log/checkpoint")).expect("the checkpoint");
+    assert_eq!(policy.check(&note).map(|w| w.len()), Ok(2));
+
     // The results are a function of the log: reopen the data directory without the demo.
     let text = std::fs::read_to_string(a.join("election.json")).expect("election.json");
     let definition = canvass_model::parse_definition(

@@ -25,8 +25,9 @@ use super::fail;
   canvass serve --data data --witness $(cat w1.vkey)=http://w1.example:7380 \\
       --witness $(cat w2.vkey)=http://w2.example:7380 --quorum 2
 
-The election is the one the roster names (a built-in election); pass --election for a
-definition file. Ctrl-C stops the server after the requests in flight.
+The election is DATA/election.json (written by `canvass keys init`, bound to the roster by
+its SHA-256), else the built-in election the roster names; --election overrides but must be
+the definition the roster binds. Ctrl-C stops the server after the requests in flight.
 Rate limits: --per-ip-rps per client address, --per-key-rps per signing key; 0 turns a
 limit off; loopback clients are exempt from both unless --limit-loopback.
 Witnesses (C2SP tlog-witness, e.g. `canvass witness serve`): each checkpoint is sent to every
@@ -137,22 +138,16 @@ fn init_tracing(format: LogFormat) {
 /// Runs `canvass serve`.
 pub fn run(args: ServeArgs) -> ExitCode {
     init_tracing(args.log_format);
-    let election_name = match &args.election {
-        Some(e) => e.clone(),
-        None => match io::read_roster(&io::roster_path(&args.data), None) {
-            Ok(r) => r.election.to_string(),
-            Err(e) => {
-                return fail(&format!(
-                    "{e}: is {} a data directory made by `canvass keys init`?",
-                    args.data.display()
-                ));
-            }
-        },
-    };
-    let election = match io::load_election(&election_name) {
+    let election = match io::load_data_election(&args.data, args.election.as_deref()) {
         Ok(e) => e,
-        Err(e) => return fail(&format!("{e}: pass --election with the definition file")),
+        Err(e) => {
+            return fail(&format!(
+                "{e}: is {} a data directory made by `canvass keys init`? (--election names a built-in election or a definition file)",
+                args.data.display()
+            ));
+        }
     };
+    let election_name = election.election.id.to_string();
     let options = match options(&args) {
         Ok(o) => o,
         Err(e) => {

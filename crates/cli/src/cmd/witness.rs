@@ -137,7 +137,27 @@ fn serve(
         verifiers.push(LogVerifier::from_vkey(text.trim()).map_err(|e| format!("--log {l}: {e}"))?);
     }
     let vkey = cosigner.verifier().to_vkey();
-    let mut witness = Witness::new(cosigner, verifiers);
+    let app = router(cosigner, verifiers, state)?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start runtime: {e}"))?;
+    rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+        eprintln!("witness {vkey} listening on http://{listen}/add-checkpoint");
+        axum::serve(listener, app)
+            .await
+            .map_err(|e| format!("server error: {e}"))
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The witness's `POST /add-checkpoint` route, with the latest checkpoints kept in `state`
+/// restored.
+fn router(cosigner: Cosigner, logs: Vec<LogVerifier>, state: &Path) -> Result<Router, String> {
+    let mut witness = Witness::new(cosigner, logs);
     let latest_dir = state.join("latest");
     if let Ok(rd) = std::fs::read_dir(&latest_dir) {
         for e in rd.flatten() {
@@ -154,23 +174,53 @@ fn serve(
         witness: Mutex::new(witness),
         state: state.to_path_buf(),
     });
-    let app = Router::new()
+    Ok(Router::new()
         .route("/add-checkpoint", post(add_checkpoint))
-        .with_state(shared);
+        .with_state(shared))
+}
+
+/// A witness running on a loopback port in its own runtime (for `canvass demo`); stops when
+/// dropped.
+pub struct LocalWitness {
+    /// Its verifier key.
+    pub vkey: String,
+    /// `http://127.0.0.1:<port>`.
+    pub url: String,
+    _rt: tokio::runtime::Runtime,
+}
+
+/// Starts a witness for `log` on a free loopback port, keeping its state in `state`.
+///
+/// # Errors
+/// A message if the state cannot be read or the port or runtime cannot be had.
+pub fn start_local(
+    cosigner: Cosigner,
+    log: LogVerifier,
+    state: &Path,
+) -> Result<LocalWitness, String> {
+    let vkey = cosigner.verifier().to_vkey();
+    let app = router(cosigner, vec![log], state)?;
     let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
         .enable_all()
         .build()
-        .map_err(|e| format!("cannot start runtime: {e}"))?;
-    rt.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(listen)
-            .await
-            .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
-        eprintln!("witness {vkey} listening on http://{listen}/add-checkpoint");
-        axum::serve(listener, app)
-            .await
-            .map_err(|e| format!("server error: {e}"))
-    })?;
-    Ok(ExitCode::SUCCESS)
+        .map_err(|e| format!("cannot start a witness runtime: {e}"))?;
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .map_err(|e| format!("cannot listen on a loopback port for a witness: {e}"))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| format!("witness address: {e}"))?;
+    rt.spawn(async move {
+        if let Err(e) = axum::serve(listener, app).await {
+            eprintln!("error: a demo witness stopped: {e}");
+        }
+    });
+    Ok(LocalWitness {
+        vkey,
+        url: format!("http://{addr}"),
+        _rt: rt,
+    })
 }
 
 async fn add_checkpoint(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {

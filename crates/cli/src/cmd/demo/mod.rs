@@ -75,6 +75,52 @@ pub struct DemoArgs {
     /// Print a JSON summary at the end (instead of the commentary on stdout).
     #[arg(long)]
     json: bool,
+    /// Witnesses (C2SP tlog-witness, run in this process on loopback ports) that must all
+    /// cosign every checkpoint before it is published; 0 publishes without witnesses.
+    #[arg(long, default_value_t = 2)]
+    witnesses: usize,
+}
+
+/// Starts `n` witnesses for the data directory's log (keys derived from the seed, state in
+/// `<data>/witnesses/w<i>`) and the server options that require all of them.
+fn start_witnesses(
+    data: &Path,
+    seed: u64,
+    n: usize,
+) -> Result<(Vec<super::witness::LocalWitness>, canvass_server::Options), String> {
+    if n == 0 {
+        return Ok((Vec::new(), canvass_server::Options::default()));
+    }
+    let path = data.join("log.vkey");
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let log = canvass_log::LogVerifier::from_vkey(text.trim()).map_err(|e| e.to_string())?;
+    let mut running = Vec::new();
+    let mut endpoints = Vec::new();
+    for i in 1..=n {
+        let key: [u8; 32] =
+            <sha2::Sha256 as sha2::Digest>::digest(format!("canvass demo witness {seed} {i}"))
+                .into();
+        let cosigner = canvass_log::Cosigner::from_seed(&format!("witness.demo.example/w{i}"), key)
+            .map_err(|e| e.to_string())?;
+        let w = super::witness::start_local(
+            cosigner,
+            log.clone(),
+            &data.join(format!("witnesses/w{i}")),
+        )?;
+        endpoints.push(canvass_server::witnessing::WitnessEndpoint::parse(
+            &format!("{}={}", w.vkey, w.url),
+        )?);
+        running.push(w);
+    }
+    let config = canvass_server::witnessing::WitnessConfig::new(endpoints, n)?;
+    Ok((
+        running,
+        canvass_server::Options {
+            witnesses: Some(config),
+            ..Default::default()
+        },
+    ))
 }
 
 /// A data directory, removed at the end when it was made up for this run.
@@ -190,7 +236,9 @@ fn demo(args: &DemoArgs) -> Result<ExitCode, String> {
     // server publishes at /api/election.
     io::init_keys(&data.path, &sim.election, KeySource::Seeded(args.seed))
         .map_err(|e| e.to_string())?;
-    let app = App::open(&data.path, sim.election.clone()).map_err(|e| e.to_string())?;
+    let (witnesses, options) = start_witnesses(&data.path, args.seed, args.witnesses)?;
+    let app =
+        App::open_with(&data.path, sim.election.clone(), options).map_err(|e| e.to_string())?;
     let app = Arc::new(app);
     let server = client::start(Arc::clone(&app), listener)?;
     let night = night::plan(&sim.jurisdictions, args.seed);
@@ -229,6 +277,14 @@ fn demo(args: &DemoArgs) -> Result<ExitCode, String> {
     say.line(&format!("serving {}", server.url));
     say.line(&format!("  results:     {}/api/results", server.url));
     say.line(&format!("  log:         {}/log/checkpoint", server.url));
+    if !witnesses.is_empty() {
+        say.line(&format!(
+            "  witnesses:   {} of {} cosign every checkpoint ({}/log/witnesses)",
+            witnesses.len(),
+            witnesses.len(),
+            server.url
+        ));
+    }
 
     let tally = play(&night, &data.path, &client, &say, args.speed)?;
     pb.finish_and_clear();
