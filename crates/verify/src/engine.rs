@@ -94,6 +94,7 @@ pub struct Engine {
     certified: HashMap<String, u64>,
     changed: HashMap<String, u64>,
     snapshots: BTreeMap<u64, String>,
+    audits: crate::audits::Audits,
     docs_at: BTreeMap<u64, Vec<ContestDoc>>,
     docs_final: Vec<ContestDoc>,
     reported: Reported,
@@ -134,6 +135,7 @@ impl Engine {
             certified: HashMap::new(),
             changed: HashMap::new(),
             snapshots: BTreeMap::new(),
+            audits: crate::audits::Audits::default(),
             out: EngineOutput::default(),
         }
     }
@@ -493,21 +495,25 @@ impl Engine {
     }
 
     /// A risk-limiting audit's record (`canvass-audit/v1`): it must be signed by the
-    /// authority. (The audit's own figures are recomputed by `canvass audit`.)
+    /// authority, and its figures are recomputed ([`crate::audits`]).
     fn audit_record(&mut self, index: u64, e: &[u8]) {
         self.out.counts.audit_records += 1;
         let Some(roster) = self.roster.as_ref() else {
             return;
         };
-        if let Err(err) = canvass_server::audit::open(e, roster.authority()) {
-            self.find(
+        match canvass_server::audit::open(e, roster.authority()) {
+            Ok(r) => {
+                let found = self.audits.record(index, &r, &self.snapshots);
+                self.out.findings.extend(found);
+            }
+            Err(err) => self.find(
                 Finding::new(
                     Check::Audit,
                     format!("an audit record the authority did not sign, or malformed: {err}"),
                 )
                 .at(index)
                 .code("bad-audit-record"),
-            );
+            ),
         }
     }
 

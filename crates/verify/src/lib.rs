@@ -8,6 +8,8 @@
 //! - [`definition`]: the election definition, checked against the SHA-256 the roster binds.
 //! - [`engine`]: the log's entries replayed with the server's own pipeline, trusting nothing.
 //! - [`results`]: snapshot entries and published results recomputed and compared.
+//! - [`audits`]: risk-limiting audits recomputed from their logged records (samples redrawn,
+//!   risk measures and decisions recomputed, each differing figure located).
 //! - [`levels`]: every contest at every level (states, counties, districts, reporting
 //!   units) recomputed and compared with `api/contests/{id}`.
 //! - [`verify()`]: all of it, as one [`Report`] of [`Finding`]s.
@@ -16,6 +18,7 @@
 //! - [`drill`]: the tamper drills, run on a copy of a data directory.
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod audits;
 pub mod definition;
 pub mod drill;
 pub mod engine;
