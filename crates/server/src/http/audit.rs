@@ -28,23 +28,31 @@ use super::{ApiError, json_response};
 use crate::app::App;
 use crate::audit::AuditSubmitError;
 
-mod form;
+pub(crate) mod form;
 
 /// Largest body accepted: a board form of a large round (a signed record must also fit one
 /// log entry, checked by `App::submit_audit`).
 const BODY_LIMIT: usize = 1 << 20;
 
 /// An audit record with its log index.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct LoggedRecord {
     /// The log index of its entry.
     pub log_index: u64,
-    /// The record.
+    /// The record: `{audit, seq, step: {start|manifest|cvr|estimate|draw|interpret|batch-count|measure: {...}}}` (docs/audit.md).
+    #[schema(value_type = Object)]
     pub record: AuditRecord,
 }
 
+/// `POST /api/audit-records` answer.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct AuditLogged {
+    /// The log index of the record's entry.
+    pub log_index: u64,
+}
+
 /// `GET /api/audits/{name}`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AuditView {
     /// The audit's name.
     pub audit: String,
@@ -81,15 +89,30 @@ fn error(e: AuditSubmitError) -> Response {
     }
 }
 
-async fn submit(State(app): State<Arc<App>>, body: Bytes) -> Response {
+/// `POST /api/audit-records`.
+#[utoipa::path(post, path = "/api/audit-records", tag = "audits",
+    request_body(content = String, content_type = "text/plain",
+        description = "a `canvass-audit/v1` record signed by the election authority (docs/audit.md): type line, canonical JSON line `{audit, seq, step}`, blank line, the authority's signature line"),
+    responses(
+        (status = 201, description = "logged: the record follows from the audit's records before it (derived figures recomputed and equal)", body = AuditLogged),
+        (status = 413, description = "body-too-large", body = ApiError),
+        (status = 422, description = "bad-audit-record: malformed, not signed by the authority, over the log's entry size, or not following the audit's records (wrong seq or step, a ballot never drawn, an estimate, draw or measurement that differs from its recomputation)", body = ApiError),
+        (status = 503, description = "storage failure: nothing logged, retry", body = ApiError)))]
+pub(crate) async fn submit(State(app): State<Arc<App>>, body: Bytes) -> Response {
     match tokio::task::spawn_blocking(move || app.submit_audit(&body)).await {
-        Ok(Ok(i)) => json_response(StatusCode::CREATED, format!("{{\"log_index\":{i}}}")),
+        Ok(Ok(log_index)) => json_response(
+            StatusCode::CREATED,
+            serde_json::to_string(&AuditLogged { log_index }).unwrap_or_default(),
+        ),
         Ok(Err(e)) => error(e),
         Err(e) => ApiError::internal(e).into_response(),
     }
 }
 
-async fn names(State(app): State<Arc<App>>) -> Response {
+/// `GET /api/audits`.
+#[utoipa::path(get, path = "/api/audits", tag = "audits",
+    responses((status = 200, description = "the names of the log's audits, sorted", body = Vec<String>)))]
+pub(crate) async fn names(State(app): State<Arc<App>>) -> Response {
     match tokio::task::spawn_blocking(move || app.audit_names()).await {
         Ok(Ok(n)) => json_response(
             StatusCode::OK,
@@ -114,7 +137,13 @@ async fn state(app: Arc<App>, name: String) -> Result<(AuditState, Vec<u64>), Re
     }
 }
 
-async fn audit(State(app): State<Arc<App>>, Path(name): Path<String>) -> Response {
+/// `GET /api/audits/{name}`.
+#[utoipa::path(get, path = "/api/audits/{name}", tag = "audits",
+    params(("name" = String, Path, description = "the audit's name")),
+    responses(
+        (status = 200, description = "every record of the audit in seq order with its log index; `canvass_audit::workflow::recompute` over the records rebuilds the audit's state", body = AuditView),
+        (status = 404, description = "not-found: no audit of that name", body = ApiError)))]
+pub(crate) async fn audit(State(app): State<Arc<App>>, Path(name): Path<String>) -> Response {
     match state(app, name).await {
         Ok((st, indices)) => {
             let view = AuditView {
@@ -147,14 +176,29 @@ fn typed(content_type: &'static str, body: String) -> Response {
         .into_response()
 }
 
-async fn report_page(State(app): State<Arc<App>>, Path(name): Path<String>) -> Response {
+/// `GET /api/audits/{name}/report.html`.
+#[utoipa::path(get, path = "/api/audits/{name}/report.html", tag = "audits",
+    params(("name" = String, Path, description = "the audit's name")),
+    responses(
+        (status = 200, description = "the audit report (HTML, no scripts): parameters, manifests and CVR files with their SHA-256, rounds, and per contest its measurements with an SVG plot of the risk against the ballots sampled", body = String, content_type = "text/html"),
+        (status = 404, description = "not-found", body = ApiError)))]
+pub(crate) async fn report_page(State(app): State<Arc<App>>, Path(name): Path<String>) -> Response {
     match state(app, name).await {
         Ok((st, _)) => typed("text/html; charset=utf-8", report_html(&st)),
         Err(r) => r,
     }
 }
 
-async fn report_table(State(app): State<Arc<App>>, Path(name): Path<String>) -> Response {
+/// `GET /api/audits/{name}/report.csv`.
+#[utoipa::path(get, path = "/api/audits/{name}/report.csv", tag = "audits",
+    params(("name" = String, Path, description = "the audit's name")),
+    responses(
+        (status = 200, description = "one row per contest and measured round: `audit,contest,method,round,sampled,p_value,risk_limit,decision,next_size`", body = String, content_type = "text/csv"),
+        (status = 404, description = "not-found", body = ApiError)))]
+pub(crate) async fn report_table(
+    State(app): State<Arc<App>>,
+    Path(name): Path<String>,
+) -> Response {
     match state(app, name).await {
         Ok((st, _)) => typed("text/csv; charset=utf-8", report_csv(&st)),
         Err(r) => r,
@@ -163,11 +207,22 @@ async fn report_table(State(app): State<Arc<App>>, Path(name): Path<String>) -> 
 
 /// `?format=csv|html`.
 #[derive(Debug, Deserialize)]
-struct Format {
+pub(crate) struct Format {
     format: Option<String>,
 }
 
-async fn retrieval_list(
+/// `GET /api/audits/{name}/rounds/{round}/retrieval/{jurisdiction}`.
+#[utoipa::path(get, path = "/api/audits/{name}/rounds/{round}/retrieval/{jurisdiction}", tag = "audits",
+    params(
+        ("name" = String, Path, description = "the audit's name"),
+        ("round" = u64, Path, description = "the round (1-based)"),
+        ("jurisdiction" = String, Path, description = "a jurisdiction with a manifest in the audit"),
+        ("format" = Option<String>, Query, description = "`csv` (default) or `html` (printable)")),
+    responses(
+        (status = 200, description = "the round's retrieval list, sorted by tabulator, batch and position; a ballot drawn more than once is listed once with all its tickets", body = String, content_type = "text/csv"),
+        (status = 400, description = "bad-format", body = ApiError),
+        (status = 404, description = "not-found: no such audit, or no manifest for the jurisdiction", body = ApiError)))]
+pub(crate) async fn retrieval_list(
     State(app): State<Arc<App>>,
     Path((name, round, jurisdiction)): Path<(String, u64, String)>,
     Query(f): Query<Format>,

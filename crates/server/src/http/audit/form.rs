@@ -1,6 +1,6 @@
 //! A simple web form for audit boards (no scripts): `GET /audits/{name}/board` lists the open
-//! round's drawn ballots that are not yet interpreted, with a choice per ballot-polling
-//! contest; posting it returns the interpretations as the CSV `canvass audit interpret
+//! round's drawn ballots that are not yet interpreted, with a choice per ballot-level contest
+//! (polling or comparison); posting it returns the interpretations as the CSV `canvass audit interpret
 //! --file` reads. The server does not hold the authority's key, so the form cannot log the
 //! records itself: an official signs and logs the CSV with the CLI.
 
@@ -12,10 +12,11 @@ use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use canvass_audit::workflow::{AuditState, Method};
+use canvass_audit::workflow::AuditState;
 
 use super::state;
 use crate::app::App;
+use crate::http::ApiError;
 
 fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
@@ -65,13 +66,19 @@ fn pending(st: &AuditState) -> Vec<(String, [String; 4])> {
     out
 }
 
-pub(super) async fn page(State(app): State<Arc<App>>, Path(name): Path<String>) -> Response {
+/// `GET /audits/{name}/board`.
+#[utoipa::path(get, path = "/audits/{name}/board", tag = "audits",
+    params(("name" = String, Path, description = "the audit's name")),
+    responses(
+        (status = 200, description = "the audit boards' form (HTML, no scripts): the open round's drawn ballots not yet interpreted, with a choice per ballot-level contest", body = String, content_type = "text/html"),
+        (status = 404, description = "not-found", body = ApiError)))]
+pub(crate) async fn page(State(app): State<Arc<App>>, Path(name): Path<String>) -> Response {
     let st = match state(app, name).await {
         Ok((st, _)) => st,
         Err(r) => return r,
     };
     let contests: Vec<_> = st
-        .active(Method::Bravo)
+        .active_ballots()
         .into_iter()
         .map(|k| &st.start.contests[k])
         .collect();
@@ -129,7 +136,15 @@ fn csv_field(s: &str) -> String {
     }
 }
 
-pub(super) async fn submit(
+/// `POST /audits/{name}/board`.
+#[utoipa::path(post, path = "/audits/{name}/board", tag = "audits",
+    params(("name" = String, Path, description = "the audit's name")),
+    request_body(content = String, content_type = "application/x-www-form-urlencoded",
+        description = "the form's fields: `CONTEST|BALLOT ID` = a selection, empty for no vote, or the not-on-ballot choice"),
+    responses(
+        (status = 200, description = "interpretations.csv (`jurisdiction,tabulator,batch,position,contest,selections`) for `canvass audit interpret --board NAME --file`; nothing is logged", body = String, content_type = "text/csv"),
+        (status = 404, description = "not-found", body = ApiError)))]
+pub(crate) async fn submit(
     State(app): State<Arc<App>>,
     Path(name): Path<String>,
     Form(fields): Form<Vec<(String, String)>>,
