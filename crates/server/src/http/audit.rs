@@ -255,3 +255,26 @@ pub(crate) async fn retrieval_list(
         .into_response(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_audit_routes_are_in_the_openapi_document() {
+        let doc: serde_json::Value =
+            serde_json::from_str(&super::super::openapi::document()).unwrap();
+        let paths = doc["paths"].as_object().unwrap();
+        for p in [
+            "/api/audit-records",
+            "/api/audits",
+            "/api/audits/{name}",
+            "/api/audits/{name}/report.html",
+            "/api/audits/{name}/report.csv",
+            "/api/audits/{name}/rounds/{round}/retrieval/{jurisdiction}",
+            "/audits/{name}/board",
+        ] {
+            assert!(paths.contains_key(p), "{p} is not documented");
+        }
+        assert!(paths["/audits/{name}/board"]["post"].is_object());
+        assert!(doc["components"]["schemas"]["AuditView"].is_object());
+    }
+}

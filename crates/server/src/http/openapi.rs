@@ -29,6 +29,14 @@ use super::{ApiError, json_response};
         super::read::jurisdiction_history,
         super::read::security_events,
         super::events::events,
+        super::audit::submit,
+        super::audit::names,
+        super::audit::audit,
+        super::audit::report_page,
+        super::audit::report_table,
+        super::audit::retrieval_list,
+        super::audit::form::page,
+        super::audit::form::submit,
         serve,
     ),
     components(schemas(
@@ -40,13 +48,17 @@ use super::{ApiError, json_response};
         InclusionProof,
         History,
         HistoryEntry,
-        SecurityEventView
+        SecurityEventView,
+        super::audit::AuditLogged,
+        super::audit::AuditView,
+        super::audit::LoggedRecord
     )),
     tags(
         (name = "submissions", description = "signed results from jurisdictions"),
         (name = "keys", description = "authority-signed key changes and certifications"),
         (name = "results", description = "the published results snapshot"),
         (name = "monitor", description = "the security event stream"),
+        (name = "audits", description = "risk-limiting audits: authority-signed records, reports, retrieval lists, the audit boards' form (docs/audit.md)"),
     )
 )]
 pub struct ApiDoc;
