@@ -40,8 +40,9 @@ mod steps;
   canvass audit risk --method comparison --diluted-margin 0.01 --sample-size 479
 
 The audit workflow (each step signed with the authority's key and logged; see docs/audit.md):
-  canvass audit start --data D --audit NAME --seed DICE --contest ID[:macro] ...
+  canvass audit start --data D --audit NAME --seed DICE --contest ID[:macro|:comparison|:alpha] ...
   canvass audit manifest --data D --audit NAME --jurisdiction J manifest.csv
+  canvass audit cvr --data D --audit NAME --jurisdiction J cvrs.csv     (comparison contests)
   canvass audit estimate | draw | retrieval --out DIR | interpret --board B --file F
   canvass audit batch-count | measure | report --out DIR | status
 Add --server URL to log through a running server.")]
@@ -64,6 +65,8 @@ enum AuditCommand {
     Start(steps::StartArgs),
     /// Workflow: import one jurisdiction's ballot manifest (CSV).
     Manifest(steps::ManifestArgs),
+    /// Workflow: log one jurisdiction's cast vote records (CSV) for ballot-comparison contests.
+    Cvr(steps::CvrArgs),
     /// Workflow: log the sample-size estimate for the next round.
     Estimate(steps::StepArgs),
     /// Workflow: draw the next round's sample.
@@ -252,6 +255,7 @@ pub fn run(args: AuditArgs) -> ExitCode {
         AuditCommand::Prng(a) => prng(a),
         AuditCommand::Start(a) => steps::start(a),
         AuditCommand::Manifest(a) => steps::manifest(a),
+        AuditCommand::Cvr(a) => steps::cvr(a),
         AuditCommand::Estimate(a) => steps::estimate(a),
         AuditCommand::Draw(a) => steps::draw(a),
         AuditCommand::Retrieval(a) => boards::retrieval_lists(a),

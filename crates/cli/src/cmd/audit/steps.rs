@@ -1,4 +1,4 @@
-//! `canvass audit start | manifest | estimate | draw | measure | report | status`: the audit
+//! `canvass audit start | manifest | cvr | estimate | draw | measure | report | status`: the audit
 //! workflow of issue 9 (`docs/audit.md`; the audit boards' steps are in [`super::boards`]). Each step
 //! recomputes the audit from its logged records, makes the next record with
 //! `canvass_audit::workflow`, signs it with the authority's key and logs it.
@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use canvass_audit::workflow::{
     AuditRecord, AuditState, ContestSpec, ContestStatus, Decision, Method, ReportedBatch,
-    ResultsRef, Start, Step, manifest_parts, report_csv, report_html,
+    ResultsRef, Start, Step, cvr_parts, manifest_parts, report_csv, report_html,
 };
 use clap::Args;
 use serde_json::json;
@@ -41,8 +41,10 @@ pub(super) fn done(r: Result<ExitCode, String>) -> ExitCode {
       --seed 38271940561273849506 --contest pa-ballot-q1 --max-rounds 3 --json
 
 The reported tallies are those of the latest published results snapshot (the record names its
-log index and SHA-256). METHOD is bravo (ballot polling, the default) or macro (batch
-comparison over the contest's precinct totals). The seed is a public roll of at least 20
+log index and SHA-256). METHOD is bravo (ballot polling, the default), macro (batch
+comparison over the contest's precinct totals), comparison (ballot-level comparison with the
+logged cast vote records, super-simple) or alpha (the same with ALPHA); log the CVRs with
+canvass audit cvr. The seed is a public roll of at least 20
 ten-sided dice.")]
 pub struct StartArgs {
     #[command(flatten)]
@@ -77,8 +79,12 @@ pub fn start(a: StartArgs) -> ExitCode {
             let (id, method) = match c.split_once(':') {
                 None | Some((_, "bravo")) => (c.split(':').next().unwrap_or(c), Method::Bravo),
                 Some((id, "macro")) => (id, Method::Macro),
+                Some((id, "comparison")) => (id, Method::Comparison),
+                Some((id, "alpha")) => (id, Method::Alpha),
                 Some((_, m)) => {
-                    return Err(format!("--contest {c}: method {m:?} is not bravo or macro"));
+                    return Err(format!(
+                        "--contest {c}: method {m:?} is not bravo, macro, comparison or alpha"
+                    ));
                 }
             };
             let r = results
@@ -191,6 +197,55 @@ pub fn manifest(a: ManifestArgs) -> ExitCode {
                 m.manifest.batches().len(),
                 m.manifest.total_ballots(),
                 m.sha256
+            ),
+        ))
+    })())
+}
+
+/// Arguments of `canvass audit cvr`.
+#[derive(Args, Debug)]
+#[command(after_help = "Examples:
+  canvass audit cvr --data /srv/canvass --audit 2026-rla --jurisdiction 'Adams County' adams-cvrs.csv
+
+The CSV has the columns of the interpretations CSV,
+jurisdiction,tabulator,batch,position,contest,selections (selections separated by ';', empty
+for no vote; one row per ballot and contest; a contest without a row is not on that ballot),
+one row per ballot of the jurisdiction's manifest. Log it after the jurisdiction's manifest and
+before the first draw; at the draw the CVRs of every comparison contest must add up to its
+reported tally.")]
+pub struct CvrArgs {
+    #[command(flatten)]
+    target: Target,
+    /// The jurisdiction the cast vote records belong to.
+    #[arg(long)]
+    jurisdiction: String,
+    /// The CVR CSV file.
+    file: PathBuf,
+}
+
+/// Runs `canvass audit cvr`: logs one jurisdiction's cast vote records (in parts).
+pub fn cvr(a: CvrArgs) -> ExitCode {
+    done((|| {
+        let s = session(&a.target)?;
+        let mut st = s.started()?;
+        let csv =
+            std::fs::read_to_string(&a.file).map_err(|e| format!("{}: {e}", a.file.display()))?;
+        let mut indices = Vec::new();
+        for r in cvr_parts(&st.audit, st.next_seq(), &a.jurisdiction, &csv) {
+            st.apply(&r)
+                .map_err(|e| format!("{}: {e}", a.file.display()))?;
+            indices.push(s.post(&r)?);
+        }
+        let c = &st.cvrs[&a.jurisdiction];
+        Ok(finish(
+            &a.target,
+            json!({"jurisdiction": a.jurisdiction, "sha256": c.sha256, "ballots": c.ballots.len(),
+                   "log_indices": indices}),
+            format!(
+                "logged the cast vote records of {}: {} ballots, sha256 {} (log indices {indices:?})",
+                a.jurisdiction,
+                c.ballots.len(),
+                c.sha256
             ),
         ))
     })())
