@@ -4,10 +4,12 @@
 //! verify, authorize, validate, log (group commit + checkpoint), store, tabulate, snapshot.
 //!
 //! ```text
-//! cargo run --release -p canvass-server --example submit_bench -- [SCALE_PERMILLE] [THREADS]
+//! cargo run --release -p canvass-server --example submit_bench -- [SCALE_PERMILLE] [THREADS] [DATABASE]
 //! ```
 //! SCALE_PERMILLE defaults to 1000 (about 175,000 precincts), THREADS to 256. The data
-//! directory is a fresh temporary folder (real files, real SQLite, real fsyncs).
+//! directory is a fresh temporary folder (real files, real SQLite, real fsyncs). DATABASE (a
+//! `--database` value, e.g. `host=/var/tmp/pg dbname=bench user=postgres`, an empty database)
+//! puts the store on PostgreSQL instead of SQLite.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -20,6 +22,9 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let scale: u32 = args.next().and_then(|a| a.parse().ok()).unwrap_or(1000);
     let threads: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(256);
+    let database = args
+        .next()
+        .map(|d| canvass_store::Database::parse(&d).expect("DATABASE: a --database value"));
     let e = canvass_model::builtin("us-2020")
         .expect("built-in us-2020")
         .expect("us-2020 loads");
@@ -100,7 +105,15 @@ fn main() {
     );
 
     let t = Instant::now();
-    let app = Arc::new(App::open(data, sim.election.clone()).expect("open"));
+    let options = canvass_server::Options {
+        database: database.clone(),
+        ..Default::default()
+    };
+    eprintln!(
+        "store: {}",
+        database.map_or_else(|| "SQLite".to_owned(), |d| d.to_string())
+    );
+    let app = Arc::new(App::open_with(data, sim.election.clone(), options).expect("open"));
     eprintln!("opened in {:.1?}", t.elapsed());
     // Each thread takes whole jurisdictions, so each jurisdiction's sequence numbers arrive
     // in order; within a jurisdiction, precincts are sent one after the other.
