@@ -5,7 +5,9 @@
 //!   within the three allowed rounds;
 //! - ballot polling where the paper contradicts it (the reported loser leads on paper):
 //!   escalated to a full hand count after the second and last round;
-//! - batch comparison over the county totals with matching hand counts: confirmed in round 1.
+//! - batch comparison over the county totals with matching hand counts: confirmed in round 1;
+//! - ballot comparison with the counties' cast vote records, readings matching them:
+//!   confirmed in round 1.
 //!
 //! Afterwards the server is stopped, and every audit is recomputed from the log alone (the
 //! data directory opened directly), and the log holds one signed `canvass-audit/v1` entry per
@@ -231,6 +233,113 @@ fn poll_rounds(
     decisions
 }
 
+/// The vote a county's cast vote record shows at `position` of a batch of 250: the winner at
+/// p mod 10 < 6 (150), no vote at 6, 16, 26, 36 and 46 (5), the loser elsewhere (95); 600,
+/// 380 and 20 per county of four batches, as reported.
+fn cvr_vote(position: u64, winner: &str, loser: &str) -> String {
+    if position % 10 < 6 {
+        winner.to_owned()
+    } else if position % 10 == 6 && position < 50 {
+        String::new()
+    } else {
+        loser.to_owned()
+    }
+}
+
+/// A ballot-comparison audit of president-PA: start, manifests, every county's CVRs, one
+/// round read exactly as the CVRs; returns the measurement's contest.
+fn comparison_audit(
+    data: &str,
+    url: &str,
+    t: &Path,
+    manifests: &[(&str, std::path::PathBuf)],
+) -> serde_json::Value {
+    let s = step(
+        data,
+        url,
+        "cvr",
+        &[
+            "start",
+            "--seed",
+            SEED,
+            "--contest",
+            "president-PA:comparison",
+        ],
+    );
+    let tally = &s["record"]["step"]["start"]["contests"][0]["tally"];
+    let (w, l) = (
+        tally[0][0].as_str().unwrap().to_owned(),
+        tally[1][0].as_str().unwrap().to_owned(),
+    );
+    for (name, m) in manifests {
+        step(
+            data,
+            url,
+            "cvr",
+            &["manifest", "--jurisdiction", name, m.to_str().unwrap()],
+        );
+        let mut csv = String::from("jurisdiction,tabulator,batch,position,contest,selections\n");
+        for b in 1..=4 {
+            for p in 1..=250 {
+                csv.push_str(&format!(
+                    "{name},TAB1,Batch {b:03},{p},president-PA,{}\n",
+                    cvr_vote(p, &w, &l)
+                ));
+            }
+        }
+        let f = t.join(format!("cvr-{name}.csv"));
+        std::fs::write(&f, csv).unwrap();
+        let r = step(
+            data,
+            url,
+            "cvr",
+            &["cvr", "--jurisdiction", name, f.to_str().unwrap()],
+        );
+        assert_eq!(r["ballots"], 1000);
+    }
+    let est = step(data, url, "cvr", &["estimate"]);
+    assert_eq!(est["estimate"]["contests"][0]["p90"], 22);
+    step(data, url, "cvr", &["draw"]);
+    let out = t.join("cvr-lists");
+    step(
+        data,
+        url,
+        "cvr",
+        &["retrieval", "--out", out.to_str().unwrap()],
+    );
+    let mut csv = String::from("jurisdiction,tabulator,batch,position,contest,selections\n");
+    for e in std::fs::read_dir(out.join("round-1")).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().and_then(|x| x.to_str()) != Some("csv") {
+            continue;
+        }
+        for line in std::fs::read_to_string(&p).unwrap().lines().skip(1) {
+            let f: Vec<&str> = line.split(',').collect();
+            let vote = cvr_vote(f[3].parse().unwrap(), &w, &l);
+            csv.push_str(&format!(
+                "{},{},{},{},president-PA,{vote}\n",
+                f[0], f[1], f[2], f[3]
+            ));
+        }
+    }
+    let file = t.join("cvr-round-1.csv");
+    std::fs::write(&file, csv).unwrap();
+    step(
+        data,
+        url,
+        "cvr",
+        &[
+            "interpret",
+            "--board",
+            "Board C",
+            "--file",
+            file.to_str().unwrap(),
+        ],
+    );
+    let m = step(data, url, "cvr", &["measure"]);
+    m["measurement"]["contests"][0].clone()
+}
+
 #[test]
 fn audits_through_the_server_and_recomputed_from_the_log() {
     let t = tmpdir("e2e");
@@ -430,7 +539,17 @@ fn audits_through_the_server_and_recomputed_from_the_log() {
         (Some("confirmed"), Some("0.091978"))
     );
 
-    // 5. The report: HTML with one inline SVG plot per contest and no scripts, and CSV.
+    // 5. Ballot comparison with the counties' cast vote records, readings equal to them:
+    //    mu = 880 / 4000 = 0.22, n = ceil(-2 gamma ln 0.1 / mu) = ceil(21.75) = 22 with
+    //    gamma = 1.03905, p = (1 - mu / (2 gamma))^22 = 0.085282.
+    let cmp = comparison_audit(data, &url, &t, &manifests);
+    assert_eq!(
+        (cmp["sampled"].as_u64(), cmp["p_value"].as_str()),
+        (Some(22), Some("0.085282"))
+    );
+    assert_eq!(cmp["decision"], "confirmed");
+
+    // 6. The report: HTML with one inline SVG plot per contest and no scripts, and CSV.
     let rep = t.join("report");
     step(
         data,
@@ -446,7 +565,7 @@ fn audits_through_the_server_and_recomputed_from_the_log() {
     assert!(csv.lines().last().unwrap().contains(",confirmed,"), "{csv}");
     assert_eq!(csv.lines().count(), 1 + d1.len());
 
-    // 6. The server's view; then stop it and recompute everything from the log directly.
+    // 7. The server's view; then stop it and recompute everything from the log directly.
     let agent = ureq::agent();
     let get = |path: &str| {
         agent
@@ -458,7 +577,7 @@ fn audits_through_the_server_and_recomputed_from_the_log() {
             .unwrap()
     };
     let listed: Vec<String> = serde_json::from_str(&get("/api/audits")).unwrap();
-    assert_eq!(listed, ["contradict", "macro", "match"]);
+    assert_eq!(listed, ["contradict", "cvr", "macro", "match"]);
     let view: serde_json::Value = serde_json::from_str(&get("/api/audits/match")).unwrap();
     let indices: Vec<u64> = view["records"]
         .as_array()
@@ -516,7 +635,7 @@ fn audits_through_the_server_and_recomputed_from_the_log() {
     }
     // Recomputing from the log alone gives every audit, with the same decisions.
     let all = canvass_server::audit::load(app.log(), &authority).unwrap();
-    assert_eq!(all.ledger.audits.len(), 3);
+    assert_eq!(all.ledger.audits.len(), 4);
     assert_eq!(all.indices["match"], indices);
     for st in all.ledger.audits.values() {
         assert_eq!(
@@ -526,5 +645,14 @@ fn audits_through_the_server_and_recomputed_from_the_log() {
         assert!(st.finished());
     }
     drop(app);
+    // canvass verify recomputes the four audits from the log too, and finds nothing.
+    let v = canvass(&["verify", data, "--json"]);
+    let report: serde_json::Value = serde_json::from_slice(&v.stdout).unwrap();
+    assert_eq!(report["ok"], true, "{report}");
+    let logged: usize = all.indices.values().map(Vec::len).sum();
+    assert_eq!(
+        report["counts"]["audit_records"].as_u64(),
+        Some(logged as u64)
+    );
     let _ = std::fs::remove_dir_all(&t);
 }
