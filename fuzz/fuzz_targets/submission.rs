@@ -25,6 +25,7 @@ fn roster() -> &'static RosterState {
                 counties: vec!["42001".into()],
                 precincts: vec![],
             }],
+            definition_sha256: None,
         };
         RosterState::new(roster).unwrap()
     })
