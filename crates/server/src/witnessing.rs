@@ -278,7 +278,11 @@ impl Witnessing {
                 }
                 Outcome::Conflict(seen) if !retried[i] && seen != lock(&self.known[i]).size => {
                     retried[i] = true;
-                    lock(&self.known[i]).size = seen;
+                    {
+                        let mut k = lock(&self.known[i]);
+                        k.size = seen;
+                        k.in_flight = true;
+                    }
                     match self.request(log, i, seen, size, note, tx.clone()) {
                         Ok(()) => pending += 1,
                         Err(e) => {
