@@ -271,6 +271,36 @@ pub(crate) fn split_csv_line(line: &str) -> Result<Vec<String>, String> {
     Ok(fields)
 }
 
+/// A text's lines numbered from 1, without a trailing carriage return.
+pub(crate) fn numbered_lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    text.lines()
+        .enumerate()
+        .map(|(i, l)| (i + 1, l.trim_end_matches('\r')))
+}
+
+/// Takes the first non-empty line of `lines` as a CSV header (fields trimmed and
+/// lower-cased) and returns its line number and fields. `expected` is the header named in
+/// the error for an empty file.
+pub(crate) fn csv_header<'a>(
+    lines: &mut impl Iterator<Item = (usize, &'a str)>,
+    expected: &str,
+    err: &dyn Fn(usize, &str, String) -> AuditError,
+) -> Result<(usize, Vec<String>), AuditError> {
+    let Some((hline, header)) = lines.find(|(_, l)| !l.trim().is_empty()) else {
+        return Err(err(
+            1,
+            "header",
+            format!("the file is empty; expected a header `{expected}`"),
+        ));
+    };
+    let header = split_csv_line(header)
+        .map_err(|m| err(hline, "header", m))?
+        .into_iter()
+        .map(|h| h.trim().to_ascii_lowercase())
+        .collect();
+    Ok((hline, header))
+}
+
 /// Parses a ballot manifest CSV (see the module doc). `file` names the source in errors.
 ///
 /// # Errors
@@ -284,22 +314,8 @@ pub fn parse_manifest_csv(file: &str, text: &str) -> Result<Manifest, AuditError
         field: field.to_owned(),
         message,
     };
-    let mut lines = text
-        .lines()
-        .enumerate()
-        .map(|(i, l)| (i + 1, l.trim_end_matches('\r')));
-    let Some((hline, header)) = lines.find(|(_, l)| !l.trim().is_empty()) else {
-        return Err(err(
-            1,
-            "header",
-            "the file is empty; expected a header `jurisdiction,batch,ballots`".into(),
-        ));
-    };
-    let header: Vec<String> = split_csv_line(header)
-        .map_err(|m| err(hline, "header", m))?
-        .into_iter()
-        .map(|h| h.trim().to_ascii_lowercase())
-        .collect();
+    let mut lines = numbered_lines(text);
+    let (hline, header) = csv_header(&mut lines, "jurisdiction,batch,ballots", &err)?;
     let col = |name: &str| header.iter().position(|h| h == name);
     let (Some(jc), Some(bc), Some(nc)) = (col("jurisdiction"), col("batch"), col("ballots")) else {
         return Err(err(

@@ -27,7 +27,7 @@ use std::collections::{BTreeMap, HashMap};
 use crate::comparison::Discrepancy;
 use crate::contest::ReportedContest;
 use crate::error::AuditError;
-use crate::manifest::{Manifest, split_csv_line};
+use crate::manifest::{Manifest, csv_header, numbered_lines, split_csv_line};
 
 /// One ballot's votes: contest id → selections marked.
 pub type BallotMarks = BTreeMap<String, Vec<String>>;
@@ -53,22 +53,12 @@ pub fn parse_cvr_csv(
         field: field.to_owned(),
         message,
     };
-    let mut lines = text
-        .lines()
-        .enumerate()
-        .map(|(i, l)| (i + 1, l.trim_end_matches('\r')));
-    let Some((hline, header)) = lines.find(|(_, l)| !l.trim().is_empty()) else {
-        return Err(err(
-            1,
-            "header",
-            "the file is empty; expected a header `jurisdiction,tabulator,batch,position,contest,selections`".into(),
-        ));
-    };
-    let header: Vec<String> = split_csv_line(header)
-        .map_err(|m| err(hline, "header", m))?
-        .into_iter()
-        .map(|h| h.trim().to_ascii_lowercase())
-        .collect();
+    let mut lines = numbered_lines(text);
+    let (hline, header) = csv_header(
+        &mut lines,
+        "jurisdiction,tabulator,batch,position,contest,selections",
+        &err,
+    )?;
     let col = |name: &str| header.iter().position(|h| h == name);
     let (Some(jc), Some(bc), Some(pc), Some(cc), Some(sc)) = (
         col("jurisdiction"),
