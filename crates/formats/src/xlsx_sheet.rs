@@ -422,7 +422,8 @@ fn parse_cell(s: &[u8], row_index: u32, col_index: u32, strings: usize) -> Parse
                 if close.len() < 4 {
                     return More;
                 }
-                if !close.starts_with(b"</f>") {
+                // Formula text is skipped, but an entity in it is calamine's to judge.
+                if !close.starts_with(b"</f>") || memchr::memchr(b'&', &s[i..i + len]).is_some() {
                     return Bad;
                 }
                 value = Raw::Empty;
