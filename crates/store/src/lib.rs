@@ -7,9 +7,11 @@
 //!   [`sqlite::SqliteStore`] is the embedded implementation, [`postgres::PgStore`] the
 //!   scale-out one (several server instances on one PostgreSQL server); [`Database`] picks
 //!   one from a `--database` value.
+//! - [`pglog`]: the transparency log shared by several server instances in PostgreSQL.
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod database;
+pub mod pglog;
 pub mod postgres;
 pub mod records;
 pub mod sqlite;

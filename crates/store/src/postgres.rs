@@ -54,6 +54,21 @@ const MIGRATIONS: &[&str] = &[
         FOR EACH ROW EXECUTE FUNCTION canvass_append_only();
     CREATE TRIGGER security_events_no_truncate BEFORE TRUNCATE ON security_events
         FOR EACH STATEMENT EXECUTE FUNCTION canvass_append_only();",
+    // 2: the shared transparency log (`crate::pglog`): entries append-only, one head row.
+    "CREATE TABLE log_entries (
+        idx   BIGINT PRIMARY KEY CHECK (idx >= 0),
+        entry BYTEA  NOT NULL
+    );
+    CREATE TABLE log_head (
+        id      INTEGER PRIMARY KEY CHECK (id = 1),
+        size    BIGINT  NOT NULL CHECK (size >= 0),
+        appends BIGINT  NOT NULL
+    );
+    INSERT INTO log_head (id, size, appends) VALUES (1, 0, 0);
+    CREATE TRIGGER log_entries_append_only BEFORE UPDATE OR DELETE ON log_entries
+        FOR EACH ROW EXECUTE FUNCTION canvass_append_only();
+    CREATE TRIGGER log_entries_no_truncate BEFORE TRUNCATE ON log_entries
+        FOR EACH STATEMENT EXECUTE FUNCTION canvass_append_only();",
 ];
 
 /// The schema version this code writes.
@@ -98,6 +113,51 @@ pub fn redact(url: &str) -> String {
         .join(" ")
 }
 
+/// Connects to `url` (no TLS) and applies pending migrations under a transaction-scoped
+/// advisory lock.
+///
+/// # Errors
+/// [`DbError::Postgres`] if it cannot connect or migrate, [`DbError::TooNew`] if the schema
+/// was made by a newer canvass.
+pub(crate) fn connect_migrated(url: &str) -> Result<Client, DbError> {
+    let name = redact(url);
+    let pg = |source| DbError::Postgres {
+        database: name.clone(),
+        source,
+    };
+    let mut client = Client::connect(url, NoTls).map_err(pg)?;
+    let mut tx = client.transaction().map_err(pg)?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+        .map_err(pg)?;
+    tx.batch_execute("CREATE TABLE IF NOT EXISTS canvass_schema (version BIGINT NOT NULL)")
+        .map_err(pg)?;
+    let found: i64 = tx
+        .query_one("SELECT coalesce(max(version), 0) FROM canvass_schema", &[])
+        .map_err(pg)?
+        .get(0);
+    if found > SCHEMA_VERSION {
+        return Err(DbError::TooNew {
+            path: name,
+            found,
+            known: SCHEMA_VERSION,
+        });
+    }
+    for (i, sql) in MIGRATIONS
+        .iter()
+        .enumerate()
+        .skip(usize::try_from(found).unwrap_or(0))
+    {
+        tx.batch_execute(sql).map_err(pg)?;
+        tx.execute(
+            "INSERT INTO canvass_schema (version) VALUES ($1)",
+            &[&sql_int(i as u64 + 1)],
+        )
+        .map_err(pg)?;
+    }
+    tx.commit().map_err(pg)?;
+    Ok(client)
+}
+
 impl PgStore {
     /// Connects to the database at `url` (a `postgres://` URL or `key=value` string; no TLS)
     /// and applies pending migrations.
@@ -107,40 +167,7 @@ impl PgStore {
     /// schema was made by a newer canvass.
     pub fn connect(url: &str) -> Result<Self, DbError> {
         let name = redact(url);
-        let pg = |source| DbError::Postgres {
-            database: name.clone(),
-            source,
-        };
-        let mut client = Client::connect(url, NoTls).map_err(pg)?;
-        let mut tx = client.transaction().map_err(pg)?;
-        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
-            .map_err(pg)?;
-        tx.batch_execute("CREATE TABLE IF NOT EXISTS canvass_schema (version BIGINT NOT NULL)")
-            .map_err(pg)?;
-        let found: i64 = tx
-            .query_one("SELECT coalesce(max(version), 0) FROM canvass_schema", &[])
-            .map_err(pg)?
-            .get(0);
-        if found > SCHEMA_VERSION {
-            return Err(DbError::TooNew {
-                path: name,
-                found,
-                known: SCHEMA_VERSION,
-            });
-        }
-        for (i, sql) in MIGRATIONS
-            .iter()
-            .enumerate()
-            .skip(usize::try_from(found).unwrap_or(0))
-        {
-            tx.batch_execute(sql).map_err(pg)?;
-            tx.execute(
-                "INSERT INTO canvass_schema (version) VALUES ($1)",
-                &[&sql_int(i as u64 + 1)],
-            )
-            .map_err(pg)?;
-        }
-        tx.commit().map_err(pg)?;
+        let client = connect_migrated(url)?;
         Ok(Self {
             client: Mutex::new(client),
             name,
@@ -212,72 +239,27 @@ impl Store for PgStore {
         &mut self,
         records: &[SubmissionRecord],
     ) -> Result<Vec<Appended>, DbError> {
+        if records.is_empty() {
+            return Ok(Vec::new());
+        }
         let name = self.name.clone();
         let pg = |source| DbError::Postgres {
             database: name.clone(),
             source,
         };
         let client = self.client.get_mut().unwrap_or_else(|p| p.into_inner());
-        let mut tx = client.transaction().map_err(pg)?;
-        let find = tx
-            .prepare("SELECT digest FROM submissions WHERE jurisdiction = $1 AND sequence = $2")
-            .map_err(pg)?;
-        let insert = tx
-            .prepare(&format!(
-                "INSERT INTO submissions ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)
-                 ON CONFLICT DO NOTHING"
-            ))
-            .map_err(pg)?;
-        let mut out = Vec::with_capacity(records.len());
-        for r in records {
-            let conflict = || DbError::Conflict {
-                jurisdiction: r.jurisdiction.clone(),
-                sequence: r.sequence,
-                log_index: r.log_index,
-            };
-            let seq = sql_int(r.sequence);
-            // Dropping `tx` without commit rolls back the whole batch on every early return.
-            if let Some(row) = tx.query_opt(&find, &[&r.jurisdiction, &seq]).map_err(pg)? {
-                let d: &[u8] = row.get(0);
-                if d == r.digest {
-                    out.push(Appended::AlreadyPresent);
-                    continue;
-                }
-                return Err(conflict());
+        // Fast path: one query finds the stored ones, one multi-row INSERT writes the rest.
+        // If the INSERT writes fewer rows than expected (another instance committed one of
+        // them meanwhile, or a log index is taken), roll back and go row by row.
+        {
+            let mut tx = client.transaction().map_err(pg)?;
+            if let Some(out) = append_batched(&mut tx, &name, records)? {
+                tx.commit().map_err(pg)?;
+                return Ok(out);
             }
-            let n = tx
-                .execute(
-                    &insert,
-                    &[
-                        &sql_int(r.log_index),
-                        &r.jurisdiction,
-                        &seq,
-                        &&r.digest[..],
-                        &r.supersedes.map(sql_int),
-                        &sql_int(r.received_at),
-                        &r.document,
-                    ],
-                )
-                .map_err(pg)?;
-            if n != 1 {
-                // Another instance may have committed the same submission since `find` ran
-                // (READ COMMITTED: the next statement sees it); otherwise the log index is
-                // taken.
-                if let Some(row) = tx.query_opt(&find, &[&r.jurisdiction, &seq]).map_err(pg)? {
-                    let d: &[u8] = row.get(0);
-                    if d == r.digest {
-                        out.push(Appended::AlreadyPresent);
-                        continue;
-                    }
-                }
-                return Err(conflict());
-            }
-            out.push(Appended::Inserted);
         }
-        tx.commit().map_err(pg)?;
-        Ok(out)
+        append_row_by_row(client, &name, records)
     }
-
     fn last_sequence(&self, jurisdiction: &str) -> Result<Option<u64>, DbError> {
         let row = self
             .lock()?
@@ -416,4 +398,152 @@ impl Store for PgStore {
             })
             .collect()
     }
+}
+
+/// [`Store::append_submissions`] one row per round trip, telling each conflict apart.
+fn append_row_by_row(
+    client: &mut Client,
+    name: &str,
+    records: &[SubmissionRecord],
+) -> Result<Vec<Appended>, DbError> {
+    let pg = |source| DbError::Postgres {
+        database: name.to_owned(),
+        source,
+    };
+    let mut tx = client.transaction().map_err(pg)?;
+    let find = tx
+        .prepare("SELECT digest FROM submissions WHERE jurisdiction = $1 AND sequence = $2")
+        .map_err(pg)?;
+    let insert = tx
+        .prepare(&format!(
+            "INSERT INTO submissions ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)
+                 ON CONFLICT DO NOTHING"
+        ))
+        .map_err(pg)?;
+    let mut out = Vec::with_capacity(records.len());
+    for r in records {
+        let conflict = || DbError::Conflict {
+            jurisdiction: r.jurisdiction.clone(),
+            sequence: r.sequence,
+            log_index: r.log_index,
+        };
+        let seq = sql_int(r.sequence);
+        // Dropping `tx` without commit rolls back the whole batch on every early return.
+        if let Some(row) = tx.query_opt(&find, &[&r.jurisdiction, &seq]).map_err(pg)? {
+            let d: &[u8] = row.get(0);
+            if d == r.digest {
+                out.push(Appended::AlreadyPresent);
+                continue;
+            }
+            return Err(conflict());
+        }
+        let n = tx
+            .execute(
+                &insert,
+                &[
+                    &sql_int(r.log_index),
+                    &r.jurisdiction,
+                    &seq,
+                    &&r.digest[..],
+                    &r.supersedes.map(sql_int),
+                    &sql_int(r.received_at),
+                    &r.document,
+                ],
+            )
+            .map_err(pg)?;
+        if n != 1 {
+            // Another instance may have committed the same submission since `find` ran
+            // (READ COMMITTED: the next statement sees it); otherwise the log index is
+            // taken.
+            if let Some(row) = tx.query_opt(&find, &[&r.jurisdiction, &seq]).map_err(pg)? {
+                let d: &[u8] = row.get(0);
+                if d == r.digest {
+                    out.push(Appended::AlreadyPresent);
+                    continue;
+                }
+            }
+            return Err(conflict());
+        }
+        out.push(Appended::Inserted);
+    }
+    tx.commit().map_err(pg)?;
+    Ok(out)
+}
+
+/// The batched [`Store::append_submissions`] inside `tx`: `None` when a row could not be
+/// inserted (the caller rolls back and goes row by row, which names the conflict).
+fn append_batched(
+    tx: &mut ::postgres::Transaction<'_>,
+    name: &str,
+    records: &[SubmissionRecord],
+) -> Result<Option<Vec<Appended>>, DbError> {
+    let pg = |source| DbError::Postgres {
+        database: name.to_owned(),
+        source,
+    };
+    let js: Vec<&str> = records.iter().map(|r| r.jurisdiction.as_str()).collect();
+    let seqs: Vec<i64> = records.iter().map(|r| sql_int(r.sequence)).collect();
+    let rows = tx
+        .query(
+            "SELECT s.jurisdiction, s.sequence, s.digest FROM submissions s
+             JOIN UNNEST($1::TEXT[], $2::BIGINT[]) AS k(j, q)
+               ON s.jurisdiction = k.j AND s.sequence = k.q",
+            &[&js, &seqs],
+        )
+        .map_err(pg)?;
+    let mut stored: std::collections::HashMap<(String, i64), Vec<u8>> = rows
+        .iter()
+        .map(|r| ((r.get(0), r.get(1)), r.get(2)))
+        .collect();
+    let mut out = Vec::with_capacity(records.len());
+    let mut new = Vec::new();
+    for r in records {
+        let key = (r.jurisdiction.clone(), sql_int(r.sequence));
+        match stored.get(&key) {
+            Some(d) if d[..] == r.digest[..] => out.push(Appended::AlreadyPresent),
+            Some(_) => return Ok(None),
+            None => {
+                stored.insert(key, r.digest.to_vec());
+                out.push(Appended::Inserted);
+                new.push(r);
+            }
+        }
+    }
+    let n = insert_rows(tx, &new, true).map_err(pg)?;
+    Ok((n == new.len() as u64).then_some(out))
+}
+
+/// Inserts submission rows with one multi-row `INSERT` (arrays unnested server-side);
+/// returns how many were written (fewer only with `skip_conflicts`).
+///
+/// # Errors
+/// Engine errors (a conflict without `skip_conflicts`).
+pub(crate) fn insert_rows(
+    tx: &mut ::postgres::Transaction<'_>,
+    records: &[&SubmissionRecord],
+    skip_conflicts: bool,
+) -> Result<u64, ::postgres::Error> {
+    if records.is_empty() {
+        return Ok(0);
+    }
+    let idx: Vec<i64> = records.iter().map(|r| sql_int(r.log_index)).collect();
+    let js: Vec<&str> = records.iter().map(|r| r.jurisdiction.as_str()).collect();
+    let seqs: Vec<i64> = records.iter().map(|r| sql_int(r.sequence)).collect();
+    let digests: Vec<&[u8]> = records.iter().map(|r| &r.digest[..]).collect();
+    let sup: Vec<Option<i64>> = records.iter().map(|r| r.supersedes.map(sql_int)).collect();
+    let at: Vec<i64> = records.iter().map(|r| sql_int(r.received_at)).collect();
+    let docs: Vec<&[u8]> = records.iter().map(|r| r.document.as_slice()).collect();
+    let tail = if skip_conflicts {
+        " ON CONFLICT DO NOTHING"
+    } else {
+        ""
+    };
+    tx.execute(
+        &format!(
+            "INSERT INTO submissions ({COLUMNS})
+             SELECT * FROM UNNEST($1::BIGINT[], $2::TEXT[], $3::BIGINT[], $4::BYTEA[],
+                                  $5::BIGINT[], $6::BIGINT[], $7::BYTEA[]){tail}"
+        ),
+        &[&idx, &js, &seqs, &digests, &sup, &at, &docs],
+    )
 }
