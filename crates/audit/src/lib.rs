@@ -23,6 +23,8 @@
 pub mod alpha;
 pub mod bravo;
 pub mod comparison;
+#[allow(missing_docs)]
+pub mod compress;
 pub mod consistent;
 pub mod contest;
 pub mod error;
