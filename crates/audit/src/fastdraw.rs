@@ -7,8 +7,8 @@
 //! 1. The 64 hex characters of `sha256_hex(seed)` fill exactly one SHA-256 block, so its
 //!    compression is done once (the *midstate*); each ballot costs one more compression of its
 //!    id plus padding. A manifest batch's ids are built by counting the position's digits up
-//!    in place and compressed 32 at a time by `compress` (two side by side with the x86 SHA
-//!    extensions, the rounds over the shared id prefix done once per 32).
+//!    in place and compressed 64 at a time by `compress` (two side by side with the x86 SHA
+//!    extensions, the rounds over the shared id prefix done once per 64).
 //! 2. A ticket's first 9 digits are the reversed low 9 decimal digits of the hash, so
 //!    `hash mod 10^9`, reversed, is a key whose order agrees with the tickets' string order
 //!    (ties possible). We keep the `take` smallest keys and every ballot tied with the largest.
@@ -158,11 +158,13 @@ impl IdHasher {
     }
 }
 
-/// Blocks per call of [`compress_each`] in [`hash_run`].
-const BATCH: usize = 32;
+/// Blocks per call of [`compress_each`] in [`hash_run`] (at most 64: [`draw`] filters a
+/// group's hashes as a 64-bit set).
+const BATCH: usize = 64;
 
 /// Hashes the ids `prefix + decimal(position + i) + ")"` for `i` in `0..count` from the
-/// midstate, calling `f(i, state)` for each, in order: the block is built once and the
+/// midstate, calling `f(i, states)` for consecutive groups of at most [`BATCH`] ids, in order
+/// (`states[j]` is the hash of id `i + j`): the block is built once and the
 /// position's digits are counted up in place (a decimal odometer), so each id costs one
 /// compression; the blocks are compressed [`BATCH`] at a time by [`compress_each`].
 fn hash_run(
@@ -170,7 +172,7 @@ fn hash_run(
     prefix: &[u8],
     position: u64,
     count: u64,
-    f: &mut impl FnMut(u64, &[u32; 8]),
+    f: &mut impl FnMut(u64, &[[u32; 8]]),
 ) {
     let mut blocks = [[0u8; 64]; BATCH];
     let mut states = [[0u32; 8]; BATCH];
@@ -193,7 +195,7 @@ fn hash_run(
                 let t = format_decimal(position + i, &mut tail);
                 let mut suffix = t.to_vec();
                 suffix.push(b')');
-                f(i, &h.hash(None, prefix, &suffix));
+                f(i, &[h.hash(None, prefix, &suffix)]);
                 i += 1;
             }
             return;
@@ -252,19 +254,20 @@ fn hash_run(
     flush(&midstate, &blocks[..filled], &mut states, first, f);
 }
 
-/// Compresses `blocks` (the ids `first ..` of a run) and calls `f(index, state)` for each.
+/// Compresses `blocks` (the ids `first ..` of a run) and calls `f(first, states)`.
 fn flush(
     midstate: &[u32; 8],
     blocks: &[[u8; 64]],
     states: &mut [[u32; 8]; BATCH],
     first: u64,
-    f: &mut impl FnMut(u64, &[u32; 8]),
+    f: &mut impl FnMut(u64, &[[u32; 8]]),
 ) {
+    if blocks.is_empty() {
+        return;
+    }
     let states = &mut states[..blocks.len()];
     compress_each(midstate, blocks, states);
-    for (j, state) in (first..).zip(states.iter()) {
-        f(j, state);
-    }
+    f(first, states);
 }
 
 /// `n` in decimal, written into the end of `buf`.
@@ -448,10 +451,22 @@ pub fn draw(
     let scan_range = |start: u64, end: u64| {
         let mut top = TopK::new(keep);
         let used_runs = source.runs(start, end, &mut |first, prefix, position, count| {
-            hash_run(midstate, prefix, position, count, &mut |i, state| {
-                // Cheap first looks: low bits, then the ticket's first three digits.
-                if state[7] & top.mask == 0 && quick_key(state) <= top.key3 {
-                    top.offer(prefix_key(state), first + i);
+            hash_run(midstate, prefix, position, count, &mut |i, states| {
+                // Cheap first looks: low bits (without branches, as a bit set: one in eight
+                // passes, at random), then the ticket's first three digits. A mask from
+                // before an `offer` in this group is only less strict, so still exact.
+                let mask = top.mask;
+                let mut pass = 0u64;
+                for (j, state) in states.iter().enumerate().take(64) {
+                    pass |= u64::from(state[7] & mask == 0) << j;
+                }
+                while pass != 0 {
+                    let j = pass.trailing_zeros() as usize;
+                    pass &= pass - 1;
+                    let state = &states[j];
+                    if quick_key(state) <= top.key3 {
+                        top.offer(prefix_key(state), first + i + j as u64);
+                    }
                 }
             });
         });
@@ -537,8 +552,8 @@ mod tests {
             (&*format!("(('{}', None, 'B'), ", "x".repeat(32)), 1, 15),
         ] {
             let mut got = Vec::new();
-            hash_run(mid, prefix.as_bytes(), position, count, &mut |i, state| {
-                got.push((i, *state));
+            hash_run(mid, prefix.as_bytes(), position, count, &mut |i, states| {
+                got.extend((i..).zip(states.iter().copied()));
             });
             assert_eq!(got.len() as u64, count);
             for (i, state) in got {
@@ -583,14 +598,53 @@ mod tests {
                 .collect();
             let position = 10u64.pow(digits).saturating_sub(below).max(1);
             let mut got = Vec::new();
-            hash_run(mid, prefix.as_bytes(), position, count, &mut |i, state| {
-                got.push((i, state_hex(state)));
+            hash_run(mid, prefix.as_bytes(), position, count, &mut |i, states| {
+                got.extend((i..).zip(states.iter().map(state_hex)));
             });
             proptest::prop_assert_eq!(got.len() as u64, count);
             for (k, (i, hex)) in got.into_iter().enumerate() {
                 proptest::prop_assert_eq!(i, k as u64);
                 let id = format!("{prefix}{})", position + i);
                 proptest::prop_assert_eq!(hex, sha256_hex(&format!("{seed_hex}{id}")), "{}", id);
+            }
+        }
+    }
+
+    #[test]
+    fn large_manifest_draw_equals_plain_sampler() {
+        // 40,000 ballots in runs of 2,500 and a small sample: the kept set is compacted, so
+        // the low-bit and three-digit filters (and a mask older than an offer in the same
+        // group) are in use. The reference is the plain sampler over every id.
+        let batches = (0..16)
+            .map(|i| crate::Batch {
+                jurisdiction: format!("J{}", i % 3),
+                tabulator: None,
+                batch: format!("B{i:03}"),
+                ballots: 2_500,
+            })
+            .collect();
+        let m = crate::Manifest::new(batches).unwrap();
+        let ids: Vec<String> = (0..m.len()).map(|i| m.id(i)).collect();
+        let seed = "01382438112797316654";
+        // Without replacement the sample is the ballots with the 40 smallest first tickets.
+        let mut brute: Vec<(String, String)> = ids
+            .iter()
+            .map(|id| (first_ticket(seed, id), id.clone()))
+            .collect();
+        brute.sort();
+        let got: Vec<(String, String)> = draw(seed, &m, false, 40, 2)
+            .into_iter()
+            .map(|(d, _)| (d.ticket, d.id))
+            .collect();
+        assert_eq!(got, brute[..40]);
+        for (with_replacement, take) in [(false, 3), (true, 5), (false, 40)] {
+            let want = crate::consistent_sample(seed, &ids, with_replacement, take).unwrap();
+            for threads in [1, 2] {
+                let got: Vec<Draw> = draw(seed, &m, with_replacement, take, threads)
+                    .into_iter()
+                    .map(|(d, _)| d)
+                    .collect();
+                assert_eq!(got, want, "{with_replacement} {take} {threads}");
             }
         }
     }
