@@ -360,6 +360,7 @@ pub fn read(input: impl Read, file: &str) -> Result<Vec<PrecinctResult>> {
                         )
                     })?;
                     Ok(ContestCount {
+                        rankings: Vec::new(),
                         contest: ContestId::new(c.contest),
                         ballots,
                         overvotes: c.overvotes.unwrap_or(0),

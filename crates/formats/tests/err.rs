@@ -32,6 +32,7 @@ fn cc(
     votes: Vec<SelectionCount>,
 ) -> ContestCount {
     ContestCount {
+        rankings: Vec::new(),
         contest: ContestId::new(contest),
         ballots,
         overvotes: over,

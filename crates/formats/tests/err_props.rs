@@ -70,6 +70,7 @@ fn reports(counts: &[Option<(Vec<u64>, u64, u64)>]) -> Vec<PrecinctResult> {
         };
         // Vote for 1: every ballot is one vote, one overvote or one undervote.
         let cc = ContestCount {
+            rankings: Vec::new(),
             contest: ContestId::new(*contest),
             ballots: votes.iter().sum::<u64>() + over + under,
             overvotes: *over,

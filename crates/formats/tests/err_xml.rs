@@ -29,6 +29,7 @@ fn sel(id: &str, line: Option<&str>, votes: u64) -> SelectionCount {
 
 fn cc(contest: &str, ballots: u64, under: u64, votes: Vec<SelectionCount>) -> ContestCount {
     ContestCount {
+        rankings: Vec::new(),
         contest: ContestId::new(contest),
         ballots,
         overvotes: 0,
@@ -135,6 +136,7 @@ fn small_reports() -> Vec<PrecinctResult> {
             None,
             vec![
                 ContestCount {
+                    rankings: Vec::new(),
                     contest: ContestId::new("president-ME"),
                     ballots: 100,
                     overvotes: 1,

@@ -42,6 +42,12 @@ pub fn builtin(name: &str) -> Option<Result<Election, String>> {
 struct Source {
     apportionment: String,
     rcv_states: Vec<String>,
+    /// Ranked-choice states that eliminate every candidate who cannot win at once.
+    #[serde(default)]
+    rcv_batch_elimination_states: Vec<String>,
+    /// Ranked-choice states whose rounds go on until two candidates remain.
+    #[serde(default)]
+    rcv_continue_until_two_states: Vec<String>,
     house_runoff_states: Vec<String>,
     rcv_max_rankings: u32,
     election: ElectionInfo,
@@ -119,15 +125,21 @@ fn build(source: &str) -> Result<Election, String> {
         src.recount.into_iter().map(|r| (r.state, r.rule)).collect();
     add_geography(&mut e, &seats, &recounts)?;
     let rcv = |state: &str| src.rcv_states.iter().any(|s| s == state);
-    let ranked = Rule::RankedChoice {
+    let (batch, until_two) = (
+        src.rcv_batch_elimination_states,
+        src.rcv_continue_until_two_states,
+    );
+    let ranked = |state: &str| Rule::RankedChoice {
         max_rankings: src.rcv_max_rankings,
+        batch_elimination: batch.iter().any(|s| s == state),
+        continue_until_two: until_two.iter().any(|s| s == state),
     };
     add_president(&mut e, &src.president, &rcv, &ranked);
     for race in &src.races {
         let rule = match race.rule.as_deref() {
             Some("majority-runoff") => Rule::Majority { runoff: true },
             Some(other) => return Err(format!("built-in source: unknown rule {other:?}")),
-            None if rcv(&race.state) => ranked.clone(),
+            None if rcv(&race.state) => ranked(&race.state),
             None => Rule::Plurality,
         };
         add_race(&mut e, race, rule);
@@ -350,7 +362,12 @@ fn write_in() -> Selection {
     }
 }
 
-fn add_president(e: &mut Election, p: &PresidentSource, rcv: &dyn Fn(&str) -> bool, ranked: &Rule) {
+fn add_president(
+    e: &mut Election,
+    p: &PresidentSource,
+    rcv: &dyn Fn(&str) -> bool,
+    ranked: &dyn Fn(&str) -> Rule,
+) {
     let states: Vec<State> = e
         .states
         .iter()
@@ -395,7 +412,7 @@ fn add_president(e: &mut Election, p: &PresidentSource, rcv: &dyn Fn(&str) -> bo
             special: false,
             vote_for: 1,
             rule: if rcv(postal) {
-                ranked.clone()
+                ranked(postal)
             } else {
                 Rule::Plurality
             },
@@ -448,7 +465,12 @@ fn add_race(e: &mut Election, race: &RaceSource, rule: Rule) {
     });
 }
 
-fn add_house(e: &mut Election, rcv: &dyn Fn(&str) -> bool, ranked: &Rule, runoff: &[String]) {
+fn add_house(
+    e: &mut Election,
+    rcv: &dyn Fn(&str) -> bool,
+    ranked: &dyn Fn(&str) -> Rule,
+    runoff: &[String],
+) {
     for d in e.districts.clone() {
         let state = d.state.as_str();
         let mut selections = Vec::new();
@@ -469,7 +491,7 @@ fn add_house(e: &mut Election, rcv: &dyn Fn(&str) -> bool, ranked: &Rule, runoff
         }
         selections.push(write_in());
         let rule = if rcv(state) {
-            ranked.clone()
+            ranked(state)
         } else if runoff.iter().any(|s| s == state) {
             Rule::Majority { runoff: true }
         } else {

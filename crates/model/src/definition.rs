@@ -325,6 +325,15 @@ pub enum Rule {
     RankedChoice {
         /// How many ranks the ballot offers.
         max_rankings: u32,
+        /// Whether every candidate who cannot win is eliminated at once (Maine), rather
+        /// than the last one alone (Alaska); the winner is the same either way.
+        #[serde(default, skip_serializing_if = "is_false")]
+        batch_elimination: bool,
+        /// Whether rounds go on until two candidates remain (Maine: "If there are 2 or fewer
+        /// continuing candidates, the candidate with the most votes is declared the winner"),
+        /// rather than stopping at a majority of continuing ballots (Alaska); same winner.
+        #[serde(default, skip_serializing_if = "is_false")]
+        continue_until_two: bool,
     },
     /// A ballot measure needing at least `numerator/denominator` of the votes to pass.
     Supermajority {

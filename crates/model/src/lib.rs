@@ -17,7 +17,7 @@ pub use builtin::{BUILTIN_NAMES, builtin};
 pub use cvr::{CastVoteRecord, Choice, CvrContest, CvrMark};
 pub use definition::*;
 pub use ids::*;
-pub use results::{ContestCount, CountingGroup, PrecinctResult, SelectionCount};
+pub use results::{ContestCount, CountingGroup, PrecinctResult, RankingCount, SelectionCount};
 pub use source::{
     DefinitionError, DefinitionFormat, Diagnostic, parse_definition, to_canonical_json,
     to_json_pretty, to_toml,

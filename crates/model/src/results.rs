@@ -80,6 +80,27 @@ pub struct ContestCount {
     pub undervotes: u64,
     /// Votes per selection, and per ballot line where a selection has several.
     pub votes: Vec<SelectionCount>,
+    /// Ranked-choice contests: every ballot's rankings, as distinct patterns with how many
+    /// ballots have each. When given, they describe all `ballots`, and the first ranks agree
+    /// with `votes`, `overvotes` and `undervotes` (see [`RankingCount`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rankings: Vec<RankingCount>,
+}
+
+/// Ballots that ranked a ranked-choice contest the same way.
+///
+/// `ranks[0]` is the first choice: the selections marked at that rank, none if it was
+/// skipped, several for an overvote. Ranks after the last marked one are left out, so a
+/// ballot that ranks nobody has no ranks. In `votes`, a selection counts the ballots
+/// whose first rank marks it alone; `overvotes` counts those marking several there, and
+/// `undervotes` those marking none.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RankingCount {
+    /// The marks rank by rank, first choice first.
+    pub ranks: Vec<Vec<SelectionId>>,
+    /// How many ballots ranked exactly so.
+    pub ballots: u64,
 }
 
 /// Votes for one selection, on one ballot line.

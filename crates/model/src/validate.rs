@@ -694,7 +694,7 @@ fn check_contests(c: &mut Checker<'_>, r: &Refs<'_>) {
                     c.report(RuleCode::BadValue, path.clone().key("rule"), format!("contest {} needs {numerator}/{denominator} of the vote: the fraction must be between 0 and 1 with a non-zero denominator", ct.id));
                 }
             }
-            Rule::RankedChoice { max_rankings } => {
+            Rule::RankedChoice { max_rankings, .. } => {
                 if ct.vote_for != 1 {
                     c.report(RuleCode::ContestShape, path.clone().key("vote_for"), format!("ranked-choice contest {} has vote_for = {}: single-winner ranked choice elects 1", ct.id, ct.vote_for));
                 }

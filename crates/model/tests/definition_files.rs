@@ -310,7 +310,13 @@ fn arb_rule() -> impl Strategy<Value = Rule> {
     prop_oneof![
         Just(Rule::Plurality),
         any::<bool>().prop_map(|runoff| Rule::Majority { runoff }),
-        (1u32..10).prop_map(|max_rankings| Rule::RankedChoice { max_rankings }),
+        (1u32..10, any::<bool>(), any::<bool>()).prop_map(
+            |(max_rankings, batch_elimination, continue_until_two)| Rule::RankedChoice {
+                max_rankings,
+                batch_elimination,
+                continue_until_two
+            }
+        ),
         (1u32..10, 1u32..10).prop_map(|(numerator, denominator)| Rule::Supermajority {
             numerator,
             denominator

@@ -19,6 +19,7 @@ fn result() -> PrecinctResult {
         portion: None,
         counting_group: None,
         contests: vec![ContestCount {
+            rankings: Vec::new(),
             contest: "president-PA".into(),
             ballots: 1000,
             overvotes: 0,

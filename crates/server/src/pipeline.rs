@@ -574,6 +574,16 @@ impl Checker {
                         ),
                     ));
                 }
+                if let Err(p) = canvass_tally::rankings::resolve(&self.election.contests[ci], cc) {
+                    return Err(Rejection::new(
+                        C::InvalidRankings,
+                        format!("{at}.{}", p.field),
+                        format!(
+                            "contest {} in precinct {}: {}",
+                            cc.contest, r.precinct, p.message
+                        ),
+                    ));
+                }
                 if let Some(reg) = unit.registered_voters.filter(|&reg| cc.ballots > reg) {
                     flags.push(Flag {
                         code: FlagCode::BallotsAboveRegistered,

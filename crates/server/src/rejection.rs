@@ -49,6 +49,9 @@ pub enum RejectCode {
     VotesAboveBallots,
     /// A count larger than any precinct can have.
     ImplausibleCount,
+    /// Ranked-choice rankings that break a rule (unknown selection, too many ranks, not
+    /// covering the ballots, disagreeing with the first-choice votes, ...).
+    InvalidRankings,
     /// The sequence number is not above the last accepted one (and this is not a replay).
     OldSequence,
     /// Sequence number 0.
@@ -79,7 +82,9 @@ impl RejectCode {
             OldSequence | BadSequence | Certified => 409,
             UnknownPrecinct | UnknownContest | ContestNotOnBallot | BadPortion
             | UnknownCandidate | Duplicate | VotesAboveBallots | ImplausibleCount
-            | BadAmendment | InvalidPayload | BadKeyChange | BadCertification => 422,
+            | InvalidRankings | BadAmendment | InvalidPayload | BadKeyChange | BadCertification => {
+                422
+            }
         }
     }
 }

@@ -38,6 +38,7 @@ fn pa(county: &str, ballots: u64, biden: u64, trump: u64) -> PrecinctResult {
         portion: None,
         counting_group: None,
         contests: vec![ContestCount {
+            rankings: Vec::new(),
             contest: "president-PA".into(),
             ballots,
             overvotes: 0,

@@ -31,6 +31,7 @@ fn pa(precinct: &str, ballots: u64, biden: u64, other: u64, selection: &str) -> 
         portion: None,
         counting_group: None,
         contests: vec![ContestCount {
+            rankings: Vec::new(),
             contest: "president-PA".into(),
             ballots,
             overvotes: 0,

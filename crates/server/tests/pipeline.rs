@@ -5,7 +5,7 @@
 //! presidential contest of Pennsylvania is `president-PA` with selections `biden-harris`,
 //! `trump-pence`, `jorgensen-cohen` and `write-in`, vote for 1.
 
-use canvass_model::{ContestCount, Election, PrecinctResult, SelectionCount};
+use canvass_model::{ContestCount, Election, PrecinctResult, RankingCount, SelectionCount};
 use canvass_server::{
     Amendment, Checker, KeyAction, KeyChange, MemoryHistory, Payload, RejectCode, Roster,
     RosterState, SecretKey, Submission, Verdict,
@@ -60,6 +60,7 @@ fn pa_result(precinct: &str, ballots: u64, biden: u64, trump: u64) -> PrecinctRe
         portion: None,
         counting_group: None,
         contests: vec![ContestCount {
+            rankings: Vec::new(),
             contest: "president-PA".into(),
             ballots,
             overvotes: 0,
@@ -238,6 +239,31 @@ fn votes_above_ballots() {
     // Exactly 100 is fine.
     let doc = submission("42001", 1, vec![pa_result("42001", 100, 60, 40)]).sign(&w.keys[0]);
     assert!(w.check(&doc).is_ok());
+}
+
+#[test]
+fn rankings_are_checked_like_counts() {
+    let w = world();
+    // Pennsylvania's presidential contest is not ranked-choice: no rankings.
+    let mut r = pa_result("42001", 100, 60, 40);
+    r.contests[0].rankings = vec![RankingCount {
+        ranks: vec![vec!["biden-harris".into()]],
+        ballots: 60,
+    }];
+    let doc = submission("42001", 1, vec![r]).sign(&w.keys[0]);
+    let e = w.check(&doc).unwrap_err();
+    assert_eq!(
+        (e.code, e.field.as_str()),
+        (
+            RejectCode::InvalidRankings,
+            "payload.results[0].contests[0].rankings"
+        )
+    );
+    assert!(
+        e.message.contains("not a ranked-choice contest"),
+        "{}",
+        e.message
+    );
 }
 
 #[test]

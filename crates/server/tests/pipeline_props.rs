@@ -69,6 +69,7 @@ proptest! {
                 let (id, sels) = &f.contests[c % f.contests.len()];
                 let real = sels.len() - 1; // the last is the unknown "nobody"
                 ContestCount {
+                    rankings: Vec::new(),
                     contest: id.as_str().into(),
                     ballots: *ballots,
                     overvotes: 0,
@@ -134,6 +135,7 @@ fn the_property_sees_accepted_submissions() {
         portion: None,
         counting_group: None,
         contests: vec![ContestCount {
+            rankings: Vec::new(),
             contest: "president-PA".into(),
             ballots: 10,
             overvotes: 0,

@@ -338,6 +338,7 @@ selections = [{ id = "a", candidate = "a" }, { id = "b", candidate = "b" }]
         portion: None,
         counting_group: None,
         contests: vec![ContestCount {
+            rankings: Vec::new(),
             contest: ContestId::new("mayor"),
             ballots: 7,
             overvotes: 1,

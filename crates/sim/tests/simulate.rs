@@ -116,3 +116,58 @@ fn full_scale_matches_the_2020_returns_and_balances() {
         .sum();
     assert_eq!(manifest, ballots);
 }
+
+#[test]
+fn ranked_choice_contests_carry_rankings_that_give_rounds() {
+    let e = us2020();
+    let sim = simulate(&e, &small(11)).unwrap();
+    let mut t = Tabulator::new(sim.election.clone());
+    let mut ranked = 0;
+    for j in &sim.jurisdictions {
+        for r in &j.results {
+            for cc in &r.contests {
+                let c = e.contests.iter().find(|c| c.id == cc.contest).unwrap();
+                // Rankings exactly on ranked-choice contests, each accepted by the tally's rules.
+                let rcv = matches!(c.rule, Rule::RankedChoice { .. });
+                assert_eq!(
+                    !cc.rankings.is_empty(),
+                    rcv && cc.ballots > 0,
+                    "{}",
+                    cc.contest
+                );
+                ranked += usize::from(rcv);
+            }
+            t.apply(r).unwrap();
+        }
+    }
+    assert!(ranked > 0);
+    let out = results(
+        &t,
+        &ReportOptions {
+            complete: true,
+            ..ReportOptions::default()
+        },
+    );
+    let maine = out
+        .contests
+        .iter()
+        .filter(|c| c.state.as_deref() == Some("ME"));
+    assert_eq!(
+        maine.clone().count(),
+        4,
+        "president, senate, two House seats"
+    );
+    for c in maine {
+        let rcv = c
+            .rcv
+            .as_ref()
+            .unwrap_or_else(|| panic!("{} has no rounds", c.id));
+        assert_eq!(rcv.ballots, c.ballots, "{}", c.id);
+        assert_eq!(rcv.winner.as_ref(), c.winners.first(), "{}", c.id);
+        // Maine counts until two remain, so its contests with minor candidates go to a
+        // second round.
+        if c.selections.len() > 3 {
+            assert!(rcv.rounds.len() >= 2, "{}: {:?}", c.id, rcv);
+        }
+    }
+}

@@ -52,6 +52,7 @@ pub fn synthetic(n: usize, k: u32, seed: u64) -> Contest {
             }
             let len = 1 + rng.below(u64::from(k)) as usize;
             RankedBallot {
+                count: 1,
                 id: format!("b{b}"),
                 rankings: order[..len]
                     .iter()

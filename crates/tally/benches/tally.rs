@@ -108,6 +108,7 @@ fn report(p: &Precinct, e: &Election, n: u64) -> PrecinctResult {
         contests: contests
             .iter()
             .map(|c| ContestCount {
+                rankings: Vec::new(),
                 contest: c.id.clone(),
                 ballots: n * c.selections.len() as u64,
                 overvotes: 0,

@@ -5,12 +5,13 @@
 //! contests and columns): its old counts are subtracted and its new ones added at every
 //! level, so nothing is ever recounted from scratch.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use canvass_model::{CountingGroup, Election, PrecinctResult};
 
 use crate::error::TallyError;
 use crate::index::Index;
+use crate::rankings::{self, Pattern};
 
 /// Decrements a reference count; true when it reached zero (and was removed).
 fn decrement<K: std::hash::Hash + Eq>(m: &mut HashMap<K, u32>, k: K) -> bool {
@@ -87,6 +88,8 @@ struct Row {
     overvotes: u64,
     undervotes: u64,
     columns: Vec<(usize, u64)>,
+    /// Ranked-choice ballot patterns (empty when the report gives none).
+    rankings: Vec<(Pattern, u64)>,
 }
 
 #[derive(Debug, Clone)]
@@ -122,6 +125,67 @@ pub struct ContestCounts {
     /// Units in `by_unit` whose counts do not balance (kept up to date by every report, so
     /// the balance flags need no scan of every unit).
     unbalanced: BTreeSet<usize>,
+    /// Ranked-choice contests: the ballot patterns of the reports that give them.
+    pub ranked: RankedCounts,
+}
+
+/// The ballot patterns of a ranked-choice contest, summed over its current reports.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RankedCounts {
+    /// Ballots per pattern, contest-wide.
+    pub total: BTreeMap<Pattern, u64>,
+    /// Ballots per pattern per congressional district, where the report's district is known.
+    pub by_district: HashMap<usize, BTreeMap<Pattern, u64>>,
+    /// Ballots the patterns cover, contest-wide (all of the contest's ballots when every
+    /// report gives its rankings).
+    pub ballots: u64,
+    /// Ballots the patterns cover per congressional district.
+    pub district_ballots: HashMap<usize, u64>,
+}
+
+fn add_patterns(m: &mut BTreeMap<Pattern, u64>, rows: &[(Pattern, u64)], add: bool) {
+    for (p, n) in rows {
+        if add {
+            *m.entry(p.clone()).or_insert(0) += n;
+        } else if let Some(v) = m.get_mut(p) {
+            // Subtracting a report added before: no underflow.
+            *v -= n;
+            if *v == 0 {
+                m.remove(p);
+            }
+        }
+    }
+}
+
+impl RankedCounts {
+    fn account(&mut self, row: &Row, district: Option<usize>, add: bool) {
+        if row.rankings.is_empty() {
+            return;
+        }
+        add_patterns(&mut self.total, &row.rankings, add);
+        let covered: u64 = row.rankings.iter().map(|(_, n)| n).sum();
+        if add {
+            self.ballots += covered;
+        } else {
+            self.ballots -= covered;
+        }
+        if let Some(d) = district {
+            let m = self.by_district.entry(d).or_default();
+            add_patterns(m, &row.rankings, add);
+            if m.is_empty() {
+                self.by_district.remove(&d);
+            }
+            let b = self.district_ballots.entry(d).or_insert(0);
+            if add {
+                *b += covered;
+            } else {
+                *b -= covered;
+            }
+            if *b == 0 {
+                self.district_ballots.remove(&d);
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -172,6 +236,7 @@ impl Tabulator {
                 unit_reports: HashMap::new(),
                 area_reports: HashMap::new(),
                 unbalanced: BTreeSet::new(),
+                ranked: RankedCounts::default(),
             })
             .collect();
         Tabulator {
@@ -277,6 +342,7 @@ impl Tabulator {
                     t.sub(row);
                 }
             }
+            cc.ranked.account(row, district, add);
             // The unit's flag follows its totals (removed below with the unit, if no report
             // covers it any more).
             if cc
@@ -416,12 +482,20 @@ impl Tabulator {
                 }
                 columns.push((col, v.votes));
             }
+            let rankings =
+                rankings::resolve(&e.contests[ci], cc).map_err(|p| TallyError::Rankings {
+                    precinct: precinct(),
+                    contest: cc.contest.to_string(),
+                    field: p.field,
+                    message: p.message,
+                })?;
             rows.push(Row {
                 contest: ci,
                 ballots: cc.ballots,
                 overvotes: cc.overvotes,
                 undervotes: cc.undervotes,
                 columns,
+                rankings,
             });
         }
         Ok((

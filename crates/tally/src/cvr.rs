@@ -278,6 +278,7 @@ impl<'e> CvrCounter<'e> {
                         .zip(&ix.contests)
                         .filter(|((_, bc), _)| bc.ballots > 0)
                         .map(|((c, bc), cix)| ContestCount {
+                            rankings: Vec::new(),
                             contest: ContestId::new(c.id.as_str()),
                             ballots: bc.ballots,
                             overvotes: bc.overvotes,

@@ -69,6 +69,18 @@ pub enum TallyError {
         /// The precinct's districts.
         districts: String,
     },
+    /// Ranked-choice rankings that break a rule of [`crate::rankings`].
+    #[error("precinct {precinct}, contest {contest}, {field}: {message}")]
+    Rankings {
+        /// The precinct.
+        precinct: String,
+        /// The contest.
+        contest: String,
+        /// The field, relative to the contest count.
+        field: String,
+        /// What is wrong and what to do.
+        message: String,
+    },
     /// A count too large to add up without overflow.
     #[error(
         "precinct {precinct}, contest {contest}: counts overflow 64 bits: check the file for corrupt numbers"

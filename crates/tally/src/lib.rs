@@ -7,7 +7,9 @@
 //!   the Electoral College and chamber balance.
 //! - [`LiveResults`] keeps that document's JSON up to date as reports arrive, rebuilding
 //!   only the contests they changed; [`contest_detail`] is one contest at every level.
-//! - [`rcv`] tabulates ranked-choice contests round by round, compatibly with RCTab.
+//! - [`rcv`] tabulates ranked-choice contests round by round, compatibly with RCTab;
+//!   [`rankings`] checks the ballot patterns precinct reports give, and [`ranked`] counts
+//!   them into a contest's rounds in the results document.
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod compact_cvr;
@@ -18,6 +20,8 @@ pub mod index;
 pub mod live;
 pub mod national;
 pub mod outcome;
+pub mod ranked;
+pub mod rankings;
 pub mod rcv;
 pub mod report;
 

@@ -159,6 +159,9 @@ pub struct ContestResult {
     pub passed: Option<bool>,
     /// A ranked-choice contest that first choices do not decide.
     pub needs_ranked_choice_rounds: bool,
+    /// Ranked-choice contests whose reports all give rankings: the round-by-round count.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rcv: Option<crate::ranked::RcvResult>,
     /// Reporting units whose counts do not balance.
     pub flags: Vec<BalanceFlag>,
     /// Each selection in detail.
@@ -329,7 +332,17 @@ pub(crate) fn build_contest(
     };
     let votes = selection_votes(t, ci, &cc.total);
     let recount = cix.state.and_then(|s| e.states[s].recount.as_ref());
-    let outcome = decide(c, &votes, complete, recount);
+    let mut outcome = decide(c, &votes, complete, recount);
+    // Ranked choice: the rounds, once every ballot's rankings are in; they decide the winner.
+    let rcv = (cc.total.ballots > 0 && cc.ranked.ballots == cc.total.ballots)
+        .then(|| crate::ranked::count(c, names, &cc.ranked.total))
+        .flatten();
+    if let Some(r) = &rcv {
+        outcome.winners = match &r.winner {
+            Some(w) if complete => names.iter().position(|n| n == w).into_iter().collect(),
+            _ => Vec::new(),
+        };
+    }
     let total_votes: u64 = votes.iter().sum();
     let selections = c
         .selections
@@ -384,10 +397,17 @@ pub(crate) fn build_contest(
                 columns: vec![0; cix.columns.len()],
                 ..Totals::default()
             });
-            douts.push((
-                d.id.to_string(),
-                decide(c, &selection_votes(t, ci, &tot), complete, None),
-            ));
+            let mut out = decide(c, &selection_votes(t, ci, &tot), complete, None);
+            // A ranked-choice district elector goes to the district's own rounds' winner.
+            if let Some(patterns) = cc.ranked.by_district.get(&di).filter(|_| {
+                tot.ballots > 0 && cc.ranked.district_ballots.get(&di) == Some(&tot.ballots)
+            }) {
+                out.winners = crate::ranked::winner(c, patterns)
+                    .filter(|_| complete)
+                    .into_iter()
+                    .collect();
+            }
+            douts.push((d.id.to_string(), out));
         }
     }
     let name_of = |i: Option<usize>| i.map(|i| names[i].clone());
@@ -413,6 +433,7 @@ pub(crate) fn build_contest(
         recount: outcome.recount.clone(),
         passed: outcome.passed,
         needs_ranked_choice_rounds: outcome.needs_ranked_choice_rounds,
+        rcv,
         flags,
         selections,
         states: levels.states.then(|| {

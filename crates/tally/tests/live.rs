@@ -81,6 +81,7 @@ fn arb_report() -> impl Strategy<Value = PrecinctResult> {
                         let v: u64 = votes.iter().map(|s| s.votes).sum();
                         // skew 0: balanced; 1: one ballot too many; 2: one too few.
                         ContestCount {
+                            rankings: Vec::new(),
                             contest: ContestId::new(*c),
                             ballots: match skew {
                                 0 => v + 3,
@@ -151,6 +152,7 @@ proptest! {
         let before = live.json();
         let mut bad = reports[0].clone();
         bad.contests.push(ContestCount {
+            rankings: Vec::new(),
             contest: ContestId::new("no-such-contest"),
             ballots: 1,
             overvotes: 0,
@@ -172,6 +174,7 @@ fn starts_from_a_tabulator_with_reports() {
         portion: None,
         counting_group: None,
         contests: vec![ContestCount {
+            rankings: Vec::new(),
             contest: ContestId::new("question-1"),
             ballots: 10,
             overvotes: 0,
@@ -209,6 +212,7 @@ fn pres_me(precinct: &str, portion: Option<&str>, v: [u64; 4], b: [u64; 3]) -> P
         portion: portion.map(DistrictId::new),
         counting_group: None,
         contests: vec![ContestCount {
+            rankings: Vec::new(),
             contest: ContestId::new("president-ME"),
             ballots: b[0],
             overvotes: b[1],

@@ -54,6 +54,7 @@ fn report(t: &Tabulator, u: usize, rng: &mut Rng, drop: bool) -> PrecinctResult 
             // One contest in 50 does not balance.
             let skew = u64::from(rng.below(50) == 0);
             ContestCount {
+                rankings: Vec::new(),
                 contest: c.id.clone(),
                 // vote_for is 1 in every us-2020 contest.
                 ballots: v + over + under + skew,

@@ -21,6 +21,7 @@ fn report(
         portion: portion.map(DistrictId::new),
         counting_group: None,
         contests: vec![ContestCount {
+            rankings: Vec::new(),
             contest: ContestId::new(contest),
             ballots: votes.iter().map(|v| v.2).sum(),
             overvotes: 0,

@@ -75,6 +75,7 @@ fn arb_report() -> impl Strategy<Value = PrecinctResult> {
                             .collect();
                         let v: u64 = votes.iter().map(|s| s.votes).sum();
                         ContestCount {
+                            rankings: Vec::new(),
                             contest: ContestId::new(*c),
                             ballots: v + 3,
                             overvotes: 1,

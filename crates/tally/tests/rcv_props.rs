@@ -3,7 +3,7 @@
 
 use canvass_tally::rcv::{
     Candidate, CandidateId, Contest, Decimal, Mark, OvervoteRule, RankedBallot, Ranking, Rules,
-    TiebreakMode, tabulate,
+    TiebreakMode, WinnerElectionMode, tabulate,
 };
 use proptest::prelude::*;
 
@@ -53,6 +53,7 @@ fn contest(k: u32, uwi: bool, raw: &[RawBallot]) -> Contest {
             }
             rankings.sort_by_key(|r| r.rank);
             RankedBallot {
+                count: 1,
                 id: format!("b{i}"),
                 rankings,
             }
@@ -293,4 +294,59 @@ fn minimum_vote_threshold_eliminates_together() {
     assert_eq!(out, vec![2, 3]);
     // Round 2: A 4, B 4; the larger of the last two wins, tie to the earlier in config order.
     assert_eq!(t.winners, vec![CandidateId(0)]);
+}
+
+/// `contest` with identical ballots merged into one entry each, with their count, in order
+/// of first appearance.
+fn grouped(c: &Contest) -> Contest {
+    let mut ballots: Vec<RankedBallot> = Vec::new();
+    for b in &c.ballots {
+        match ballots.iter_mut().find(|g| g.rankings == b.rankings) {
+            Some(g) => g.count += 1,
+            None => ballots.push(b.clone()),
+        }
+    }
+    Contest {
+        candidates: c.candidates.clone(),
+        ballots,
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// Ballot patterns with counts (what a precinct report carries) count exactly as the
+    /// ballots one by one, surplus fractions and rounding included.
+    #[test]
+    fn identical_ballots_counted_together_count_alike(
+        k in 2u32..=5,
+        uwi in any::<bool>(),
+        distinct in prop::collection::vec(raw_ballot(5), 1..=8),
+        picks in prop::collection::vec(any::<prop::sample::Index>(), 0..=60),
+        rules in rules(),
+        seats in 1u32..=3,
+    ) {
+        let distinct: Vec<RawBallot> = distinct
+            .into_iter()
+            .map(|b| b.into_iter().map(|(r, m)| (r, m.into_iter().map(|c| c.min(k)).collect())).collect())
+            .collect();
+        let raw: Vec<RawBallot> = picks.iter().map(|i| distinct[i.index(distinct.len())].clone()).collect();
+        let rules = Rules {
+            number_of_winners: seats,
+            winner_election_mode: if seats == 1 {
+                WinnerElectionMode::SingleWinnerMajority
+            } else {
+                WinnerElectionMode::MultiWinnerAllowMultipleWinnersPerRound
+            },
+            ..rules
+        };
+        let one_by_one = contest(k, uwi, &raw);
+        let together = grouped(&one_by_one);
+        prop_assert!(together.ballots.len() <= distinct.len());
+        match (tabulate(&one_by_one, &rules), tabulate(&together, &rules)) {
+            (Ok(a), Ok(b)) => prop_assert_eq!(a, b),
+            (Err(a), Err(b)) => prop_assert_eq!(a, b),
+            (a, b) => prop_assert!(false, "one by one {a:?}, together {b:?}"),
+        }
+    }
 }

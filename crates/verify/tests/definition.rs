@@ -52,6 +52,7 @@ fn portland(data: &Path) -> String {
                 counting_group: None,
                 contests: vec![
                     ContestCount {
+                        rankings: Vec::new(),
                         contest: "house-ME-01".into(),
                         ballots: 3600,
                         overvotes: 0,
@@ -59,6 +60,7 @@ fn portland(data: &Path) -> String {
                         votes: vec![sel("alice", 2000), sel("bob", 1500)],
                     },
                     ContestCount {
+                        rankings: Vec::new(),
                         contest: "question-1".into(),
                         ballots: 3600,
                         overvotes: 0,

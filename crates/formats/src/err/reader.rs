@@ -226,6 +226,7 @@ pub fn read_json_value(v: &Value, file: &str, e: &Election) -> Result<Vec<Precin
             let vf = u128::from(dc.vote_for.max(1));
             let ballots = u64::try_from(all.div_ceil(vf)).unwrap_or(u64::MAX);
             counts.push(ContestCount {
+                rankings: Vec::new(),
                 contest: ContestId::new(dc.id.as_str()),
                 ballots,
                 overvotes: over,

@@ -448,6 +448,7 @@ pub fn map(r: &Returns, e: &Election, a: &Aliases) -> Mapped {
                     + u128::from(over)
                     + u128::from(under);
                 ContestCount {
+                    rankings: Vec::new(),
                     contest: ContestId::new(dc.id.as_str()),
                     ballots: u64::try_from(total.div_ceil(u128::from(dc.vote_for.max(1))))
                         .unwrap_or(u64::MAX),

@@ -243,43 +243,46 @@ function areaTable(title, c, areas, name) {
     </tbody></table></div>${areas.length > shown.length ? `<p class="muted">First ${shown.length} of ${fmt(areas.length)} shown; the full list is in the <a href="#/downloads">downloads</a>.</p>` : ''}</details>`;
 }
 
-/** RCTab detailed report (results[].tally, tallyResults) as a table and a transfer chart. */
-function rounds(report) {
-  const rs = report.results || [];
-  if (!rs.length) return '';
+/** A contest's ranked-choice rounds (`rcv` in docs/results-json.md) as a table and a transfer chart. */
+function rounds(rcv) {
+  const rs = rcv.rounds || [];
+  const stopped = rcv.stopped ? `<p class="flag" role="alert">The count stopped: ${esc(rcv.stopped)}</p>` : '';
+  if (!rs.length) return `<section aria-labelledby="rcv-h"><h2 id="rcv-h">Ranked-choice rounds</h2>${stopped}</section>`;
   const names = Object.keys(rs[0].tally);
-  const num = (x) => Number(x || 0);
-  const table = `<div class="table-scroll"><table id="rcv-rounds"><caption>Round-by-round count${report.config?.contest ? `: ${esc(report.config.contest)}` : ''}</caption>
+  const inactive = (r) => Object.values(r.inactive || {}).reduce((a, x) => a + Number(x || 0), 0);
+  const rules = [rcv.batch_elimination ? 'every candidate who cannot win is eliminated at once' : 'the last candidate is eliminated each round',
+    rcv.continue_until_two ? 'rounds go on until two candidates remain' : 'the count stops at a majority of continuing ballots'].join('; ');
+  const table = `<div class="table-scroll"><table id="rcv-rounds"><caption>Round-by-round count of ${fmt(rcv.ballots)} ballots (${fmt(rcv.undervotes)} rank nobody). Rules: ${esc(rules)}.</caption>
     <thead><tr><th scope="col">Candidate</th>${rs.map((r) => `<th scope="col" class="num">Round ${r.round}</th>`).join('')}</tr></thead><tbody>
-    ${names.map((n) => `<tr><th scope="row">${esc(n)}</th>${rs.map((r) => `<td class="num">${n in r.tally ? esc(r.tally[n]) : ''}</td>`).join('')}</tr>`).join('')}
-    <tr><th scope="row">Inactive</th>${rs.map((r) => `<td class="num">${Object.values(r.inactiveBallots || {}).reduce((a, x) => a + num(x), 0)}</td>`).join('')}</tr>
-    <tr><th scope="row">Outcome</th>${rs.map((r) => `<td>${(r.tallyResults || []).map((t) => esc(t.elected ? `${short(t.elected)} elected` : `${short(t.eliminated)} eliminated`)).join('<br>')}</td>`).join('')}</tr>
-    </tbody></table></div>`;
-  // Flow chart: one column per round, a bar per continuing candidate, lines for transfers.
-  const W = Math.max(640, rs.length * 120), H = 40 + names.length * 30, colW = W / rs.length;
-  const max = Math.max(...rs.map((r) => Object.values(r.tally).reduce((a, x) => a + num(x), 0)));
+    ${names.map((n) => `<tr><th scope="row">${esc(n)}</th>${rs.map((r) => `<td class="num">${n in r.tally ? fmt(r.tally[n]) : ''}</td>`).join('')}</tr>`).join('')}
+    <tr><th scope="row">Inactive ballots</th>${rs.map((r) => `<td class="num">${fmt(inactive(r))}</td>`).join('')}</tr>
+    <tr><th scope="row">Votes to win</th>${rs.map((r) => `<td class="num">${fmt(r.threshold)}</td>`).join('')}</tr>
+    <tr><th scope="row">Outcome</th>${rs.map((r) => `<td>${[...r.elected.map((n) => `${esc(short(n))} elected`), ...r.eliminated.map((n) => `${esc(short(n))} eliminated`)].join('<br>')}</td>`).join('')}</tr>
+    </tbody></table></div>${rcv.winner ? `<p>Winner after ${rs.length} round${rs.length > 1 ? 's' : ''}: <strong>${esc(rcv.winner)}</strong>.</p>` : ''}${stopped}`;
+  // Flow chart: one column per round, a bar per candidate still counted, lines for transfers.
+  const W = Math.max(640, rs.length * 160), H = 50 + names.length * 30, colW = W / rs.length;
+  const max = Math.max(1, ...rs.map((r) => Object.values(r.tally).reduce((a, x) => a + Number(x), 0)));
   const y = (i) => 30 + i * 30;
   const x = (k) => k * colW + 10;
-  const bw = (v) => Math.max(1, (colW - 50) * num(v) / max);
+  const bw = (v) => Math.max(1, (colW - 60) * Number(v || 0) / max);
   let svg = '';
   rs.forEach((r, k) => {
     svg += `<text x="${x(k)}" y="16" style="font-size:12px;font-weight:700">Round ${r.round}</text>`;
     names.forEach((n, i) => {
       if (!(n in r.tally)) return;
-      svg += `<rect x="${x(k)}" y="${y(i)}" width="${bw(r.tally[n])}" height="18" fill="${solid(i % 2 ? 'REP' : 'DEM', false)}"><title>${esc(n)}: ${esc(r.tally[n])} votes in round ${r.round}</title></rect>`;
+      svg += `<rect x="${x(k)}" y="${y(i)}" width="${bw(r.tally[n])}" height="18" fill="${solid(i % 2 ? 'REP' : 'DEM', false)}"><title>${esc(n)}: ${fmt(r.tally[n])} votes in round ${r.round}</title></rect>`;
     });
-    for (const t of r.tallyResults || []) {
-      const from = names.indexOf(t.eliminated || t.elected);
-      for (const [to, v] of Object.entries(t.transfers || {})) {
-        const ti = names.indexOf(to);
-        const ty = ti >= 0 ? y(ti) + 9 : H - 8;
-        if (k + 1 >= rs.length || from < 0) continue;
-        svg += `<path d="M${x(k) + bw(r.tally[t.eliminated || t.elected])},${y(from) + 9} C${x(k + 1) - 30},${y(from) + 9} ${x(k + 1) - 40},${ty} ${x(k + 1)},${ty}" stroke="#4b5563" stroke-opacity="0.6" fill="none" stroke-width="${Math.max(1, 12 * num(v) / max * 4)}"><title>${esc(t.eliminated || t.elected)} → ${esc(to)}: ${esc(v)}</title></path>`;
-      }
+    if (k + 1 >= rs.length) return;
+    for (const t of r.transfers || []) {
+      const from = names.indexOf(t.from);
+      if (from < 0) continue;
+      const ti = t.to == null ? -1 : names.indexOf(t.to);
+      const ty = ti >= 0 ? y(ti) + 9 : H - 8;
+      svg += `<path d="M${x(k) + bw(r.tally[t.from])},${y(from) + 9} C${x(k + 1) - 30},${y(from) + 9} ${x(k + 1) - 40},${ty} ${x(k + 1)},${ty}" stroke="#4b5563" stroke-opacity="0.6" fill="none" stroke-width="${Math.max(1, 48 * t.votes / max)}"><title>${esc(t.from)} → ${t.to == null ? 'inactive' : esc(t.to)}: ${fmt(t.votes)}</title></path>`;
     }
   });
   names.forEach((n, i) => { svg += `<text x="${W - 4}" y="${y(i) + 14}" text-anchor="end" style="font-size:11px">${esc(short(n))}</text>`; });
-  const chart = `<figure class="flow"><figcaption>Transfers between rounds (line width: votes moved; the bottom edge is exhausted ballots)</figcaption>
+  const chart = `<figure class="flow"><figcaption>Transfers between rounds (line width: votes moved; lines to the bottom edge: ballots that became inactive)</figcaption>
     <svg viewBox="0 0 ${W} ${H}" role="img" aria-label="Flow of transferred votes between rounds; the table above has the same figures">${svg}</svg></figure>`;
   return `<section aria-labelledby="rcv-h"><h2 id="rcv-h">Ranked-choice rounds</h2>${table}${chart}</section>`;
 }
@@ -293,7 +296,7 @@ export async function contestPage(root, id) {
     if (c.districts?.length) levels.push(areaTable('District', c, c.districts, (d) => d));
     if (c.precincts?.length) levels.push(areaTable('Precinct', c, c.precincts, (d) => d));
     const rcv = c.rcv ? rounds(c.rcv) : c.needs_ranked_choice_rounds
-      ? '<section><h2>Ranked-choice rounds</h2><p>First choices do not decide this contest. The round-by-round count comes from the cast vote records; it is not in the published results yet.</p></section>' : '';
+      ? '<section><h2>Ranked-choice rounds</h2><p>First choices do not decide this contest. The rounds are counted once every reporting jurisdiction has sent its ballots\' rankings.</p></section>' : '';
     root.innerHTML = `<p class="crumbs"><a href="#/">Nation</a>${c.state ? ` › <a href="#/state/${esc(c.state)}">${esc(stateName(c.state))}</a>` : ''} › ${esc(c.name)}</p>
       <h1>${esc(c.name)}</h1><p>${flags(c)}</p>
       <p>${esc(statusText(c))}. ${fmt(c.ballots)} ballots, ${fmt(c.overvotes)} overvotes, ${fmt(c.undervotes)} undervotes. Margin ${fmt(c.margin_votes)} votes (${esc(c.margin_percent)} points).</p>

@@ -58,8 +58,10 @@ pub(crate) struct Ballots {
     overvote: u32,
     recipient: Vec<u32>,
     state: Vec<State>,
-    /// Each ballot's value; empty while every ballot is whole (`1`), filled at the first
-    /// surplus transfer.
+    /// How many identical ballots each entry stands for.
+    count: Vec<u64>,
+    /// The value of each one of an entry's ballots; empty while every ballot is whole (`1`),
+    /// filled at the first surplus transfer.
     weight: Vec<Decimal>,
     retained: BTreeMap<usize, Decimal>,
     /// The ballots each candidate currently holds.
@@ -98,6 +100,7 @@ impl Ballots {
         let mut mark_start = vec![0u32];
         let mut marks = Vec::new();
         let mut state = Vec::with_capacity(nb);
+        let mut count = Vec::with_capacity(nb);
         slot_start.push(0);
         let too_many = || RcvError::Unsupported("more than 2^32 rankings".into());
         for ballot in &contest.ballots {
@@ -144,6 +147,7 @@ impl Ballots {
                 mark_start.push(u32::try_from(marks.len()).map_err(|_| too_many())?);
             }
             let slots = u32::try_from(slot_rank.len()).map_err(|_| too_many())?;
+            count.push(ballot.count);
             state.push(if slot_rank.len() == first_slot {
                 State::Undervote
             } else {
@@ -159,6 +163,7 @@ impl Ballots {
             overvote,
             recipient: vec![NONE; nb],
             state,
+            count,
             weight: Vec::new(),
             retained: BTreeMap::new(),
             holders: vec![Vec::new(); nc],
@@ -175,15 +180,26 @@ impl Ballots {
 
     /// Every ballot, undervotes included.
     pub(crate) fn total(&self) -> u64 {
-        self.state.len() as u64
+        self.count.iter().sum()
     }
 
     /// Ballots with no rankings.
     pub(crate) fn undervotes(&self) -> u64 {
         self.state
             .iter()
-            .filter(|s| **s == State::Undervote)
-            .count() as u64
+            .zip(&self.count)
+            .filter(|(s, _)| **s == State::Undervote)
+            .map(|(_, n)| n)
+            .sum()
+    }
+
+    /// What entry `b` counts for: its ballots' value times how many they are.
+    fn value(&self, b: usize) -> Result<Decimal, RcvError> {
+        let weight = self.weight.get(b).copied().unwrap_or(Decimal::ONE);
+        match self.count[b] {
+            1 => Ok(weight),
+            n => weight.mul_whole(n),
+        }
     }
 
     /// One round's pass. The first round walks every ballot; later rounds walk only the
@@ -256,7 +272,7 @@ impl Ballots {
         final_round_surplus: bool,
         moved: &mut [Decimal],
     ) -> Result<(), RcvError> {
-        let weight = self.weight.get(b).copied().unwrap_or(Decimal::ONE);
+        let weight = self.value(b)?;
         let walk = if final_round_surplus {
             Walk::Inactive(Inactivity::FinalRoundSurplus)
         } else {
@@ -365,9 +381,11 @@ impl Ballots {
         }
         for &b in &self.holders[w] {
             let b = b as usize;
+            // Each of the entry's ballots moves on rounded down alone, as if cast separately.
             let weight = self.weight[b];
             let moving = weight.mul_down(fraction, places)?;
-            kept_total = kept_total.checked_add(weight.checked_sub(moving)?)?;
+            let kept = weight.checked_sub(moving)?.mul_whole(self.count[b])?;
+            kept_total = kept_total.checked_add(kept)?;
             self.weight[b] = moving;
         }
         self.retained.insert(w, kept_total);

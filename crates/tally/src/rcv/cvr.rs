@@ -109,6 +109,7 @@ pub fn contest_from_cvrs(
         ballots.push(RankedBallot {
             id: cvr.id.clone(),
             rankings,
+            count: 1,
         });
     }
     Ok(Contest {

@@ -59,6 +59,16 @@ impl Decimal {
         self.scale
     }
 
+    /// The value as a whole number, if it is one (and not negative).
+    #[must_use]
+    pub fn to_whole(self) -> Option<u64> {
+        let unit = 10i128.checked_pow(self.scale)?;
+        if self.mantissa % unit != 0 {
+            return None;
+        }
+        u64::try_from(self.mantissa / unit).ok()
+    }
+
     /// Whether the value is exactly zero (at any scale).
     #[must_use]
     pub fn is_zero(self) -> bool {

@@ -88,6 +88,9 @@ pub struct RankedBallot {
     pub id: String,
     /// Rankings in ascending rank order, each rank at most once.
     pub rankings: Vec<Ranking>,
+    /// How many ballots ranked exactly so (1 for one cast vote record). Counting `n`
+    /// identical ballots as one with `count: n` gives the same tabulation, exactly.
+    pub count: u64,
 }
 
 /// What is counted: the candidates and the ballots.

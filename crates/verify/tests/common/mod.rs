@@ -28,6 +28,7 @@ pub fn pa(precinct: &str, ballots: u64, biden: u64, trump: u64) -> PrecinctResul
         portion: None,
         counting_group: None,
         contests: vec![ContestCount {
+            rankings: Vec::new(),
             contest: "president-PA".into(),
             ballots,
             overvotes: 0,

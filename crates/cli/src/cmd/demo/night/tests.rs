@@ -51,6 +51,7 @@ fn county(fips: &str, state: &str, n: usize) -> JurisdictionResults {
                 portion: None,
                 counting_group: None,
                 contests: vec![ContestCount {
+                    rankings: Vec::new(),
                     contest: format!("president-{state}").into(),
                     ballots: 900,
                     overvotes: 0,
