@@ -78,6 +78,16 @@ pub const ASSETS: &[Asset] = &[
         include_bytes!("../../web/assets/verify.js"),
     ),
     (
+        "assets/tlog.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../web/assets/tlog.js"),
+    ),
+    (
+        "assets/logcheck.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../web/assets/logcheck.js"),
+    ),
+    (
         "assets/favicon.svg",
         "image/svg+xml",
         include_bytes!("../../web/assets/favicon.svg"),

@@ -1,9 +1,9 @@
 // The page's entry point: routes (#/, #/state/PA, #/contest/<id>, #/history/<id>,
 // #/search?q=, #/downloads, #/verify), live re-rendering, and the verification badge.
 
-import { state, start, subscribe, esc, fmt } from './data.js';
+import { state, start, subscribe, esc, fmt, apiUrl, getJson } from './data.js';
 import { overview, statePage, contestPage, historyPage, searchPage, downloadsPage, feed } from './views.js';
-import { verifyResults, hex } from './verify.js';
+import { verifyResults, verifyHistory, hex } from './verify.js';
 
 const view = document.getElementById('view');
 const badge = document.getElementById('verify-badge');
@@ -28,7 +28,7 @@ async function render(kind) {
     switch (r.name) {
       case 'state': await statePage(view, r.arg); document.title = `${r.arg.toUpperCase()} results · canvass`; break;
       case 'contest': await contestPage(view, r.arg); document.title = `${r.arg} · canvass`; break;
-      case 'history': await historyPage(view, r.arg); document.title = `History ${r.arg} · canvass`; break;
+      case 'history': await historyPage(view, r.arg); document.title = `History ${r.arg} · canvass`; checkHistory(r.arg); break;
       case 'search': searchPage(view, r.q.get('q') || ''); document.getElementById('search-input').value = r.q.get('q') || ''; break;
       case 'downloads': downloadsPage(view); break;
       case 'verify': verifyPage(); break;
@@ -59,7 +59,7 @@ function setBadge() {
   badge.classList.remove('badge-ok', 'badge-bad', 'badge-pending');
   if (verification.pending) {
     badge.classList.add('badge-pending');
-    badge.textContent = 'Checking results against the public log…';
+    badge.textContent = verification.progress || 'Checking results against the public log…';
   } else if (verification.ok) {
     badge.classList.add('badge-ok');
     badge.textContent = `✓ Verified in your browser (log size ${fmt(verification.checkpoint.size)})`;
@@ -99,16 +99,46 @@ async function getOptional(path) {
   return new Uint8Array(await r.arrayBuffer());
 }
 
+// A failed check of a history page's stored submissions: kept until the page is loaded again.
+let historyFailure = null;
+
+/** Checks the stored submissions a history page lists against the verified log. */
+async function checkHistory(j) {
+  while (verification.pending) await new Promise((ok) => setTimeout(ok, 200));
+  if (!verification.ok || !verification.checkpoint) return;
+  let c;
+  try {
+    const h = await getJson(`api/jurisdictions/${encodeURIComponent(j)}/submissions`);
+    c = await verifyHistory({
+      jurisdiction: j,
+      rows: h?.submissions || [],
+      cp: verification.checkpoint,
+      get: getBytes,
+      getDocument: state.mode === 'live' ? async (i) => (await getJson(`api/submissions/${i}`))?.document ?? null : null,
+    });
+  } catch (e) {
+    c = { name: `Stored submissions of ${j} equal their log entries`, ok: false, rule: 'store-differs', detail: String(e.message || e) };
+  }
+  if (!c.ok) historyFailure = c;
+  verification = { ...verification, ok: verification.ok && c.ok, checks: [...verification.checks.filter((x) => x.name !== c.name), c] };
+  setBadge();
+}
+
 let verifying = false, reverify = false, retry = null;
 async function runVerification() {
   if (verifying) { reverify = true; return; }
   verifying = true;
   clearTimeout(retry);
   const bytes = state.resultsBytes, logIndex = state.meta?.logIndex;
-  verification = { ...verification, pending: true };
+  verification = { ...verification, pending: true, progress: null };
   setBadge();
   try {
-    const v = await verifyResults({ resultsBytes: bytes, logIndex, get: getBytes, getOptional });
+    const v = await verifyResults({
+      resultsBytes: bytes, logIndex, get: getBytes, getOptional,
+      getDefinition: () => getOptional(apiUrl('api/election')),
+      progress: (p) => { verification = { ...verification, progress: p }; setBadge(); },
+    });
+    if (historyFailure) { v.checks.push(historyFailure); v.ok = false; }
     if (bytes === state.resultsBytes) verification = { ...v, pending: false, at: new Date() };
   } catch (e) {
     verification = { ok: false, pending: false, checks: [{ name: 'Verification ran', ok: false, detail: String(e.message || e) }] };
@@ -124,7 +154,7 @@ function verifyPage() {
   const cls = v.pending || v.waiting ? '' : v.ok ? 'ok' : 'bad';
   view.innerHTML = `<h1>Verified in your browser</h1>
     <div class="verify-panel ${cls}" id="verify-panel" data-state="${v.pending || v.waiting ? 'pending' : v.ok ? 'ok' : 'bad'}">
-      <p class="verdict">${v.pending ? 'Checking…' : v.waiting ? 'Waiting for a checkpoint that covers these results…' : v.ok ? '✓ Verified' : '⚠ NOT VERIFIED'}</p>
+      <p class="verdict" id="verify-verdict">${v.pending ? esc(v.progress || 'Checking…') : v.waiting ? 'Waiting for a checkpoint that covers these results…' : v.ok ? '✓ Verified' : '⚠ NOT VERIFIED'}</p>
       <ul class="checks">${v.checks.map((c) => `<li class="${c.ok ? 'pass' : 'fail'}"><strong>${esc(c.name)}</strong><br><span class="hash">${esc(c.detail || '')}</span></li>`).join('')}</ul>
       ${cp ? `<h2>Checkpoint</h2><dl><dt>Origin</dt><dd><code>${esc(cp.origin)}</code></dd><dt>Tree size</dt><dd id="cp-size">${fmt(cp.size)}</dd><dt>Root hash</dt><dd class="hash" id="cp-root">${hex(cp.root)}</dd>
         <dt>Witness cosignatures</dt><dd>${v.witnesses ? `<ul id="witness-list">${v.witnesses.map((w) => `<li class="${w.status === 'valid' ? 'pass' : 'fail'}" data-status="${w.status}">${esc(w.name)} (key ${esc(w.keyId)})${w.time ? `, ${esc(w.time.toISOString())}` : ''}: ${w.status === 'valid' ? 'valid cosignature, checked here' : w.status === 'invalid' ? 'INVALID cosignature' : 'no cosignature'}</li>`).join('')}</ul><p>${v.quorum} of ${v.witnesses.length} needed (the witness policy at <a href="log/witnesses">/log/witnesses</a>, remembered by this browser).</p>`
@@ -136,7 +166,11 @@ function verifyPage() {
     <ol><li>The log's checkpoint is signed by the log key (Ed25519, with the browser's WebCrypto).</li>
     <li>The results snapshot entry named by the server is in the signed tree: its RFC 6962 inclusion proof, computed from the public tiles, leads to the signed root (SHA-256).</li>
     <li>The entry is a <code>canvass-snapshot/v1</code> entry whose <code>results_sha256</code> is the SHA-256 of the exact results bytes this page shows.</li>
-    <li>When the log publishes a witness policy, enough independent witnesses cosigned the checkpoint (Ed25519), so the server cannot show this browser a history the witnesses have not seen.</li></ol>
+    <li>When the log publishes a witness policy, enough independent witnesses cosigned the checkpoint (Ed25519), so the server cannot show this browser a history the witnesses have not seen.</li>
+    <li>The checkpoint extends the last one this browser verified (remembered here): a smaller log (rollback), another root at the same size (split view) or a failed RFC 9162 consistency proof raises the alarm.</li>
+    <li>Every log entry since then (all of them on a first visit) is read and hashed up to the signed root, and checked: the authority-signed roster comes first; each submission is signed by a current key of its jurisdiction, never a revoked or retired one; each jurisdiction's sequence numbers only increase (no replayed submission); each results snapshot sits at its own index; key changes and certifications are signed by the authority.</li>
+    <li>The published election definition has the SHA-256 the roster binds.</li>
+    <li>On a jurisdiction's history page, the server's stored copy of each listed submission equals the logged document.</li></ol>
     <p>“Verified” is shown only when every check passes. A full recount from the log is <code>canvass verify</code>.</p>`;
 }
 

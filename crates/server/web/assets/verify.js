@@ -7,48 +7,29 @@
 //    (C2SP tlog-tiles) and folded up to the signed root (RFC 9162 2.1.3.2);
 // 3. that entry's results_sha256 is the SHA-256 of the exact results bytes on screen;
 // 4. when the log publishes a witness policy (/log/witnesses), at least `quorum` of its
-//    witnesses cosigned the checkpoint (C2SP tlog-cosignature, Ed25519).
+//    witnesses cosigned the checkpoint (C2SP tlog-cosignature, Ed25519);
+// 5. the checkpoint extends the last one this browser verified (localStorage): not smaller
+//    (rollback), not another root at the same size (split view), and an RFC 9162
+//    consistency proof computed from the tiles;
+// 6. every log entry since then (from entry 0 on a first visit) hashes into the signed root
+//    and follows the rules: the authority-signed roster first, each submission signed by a
+//    current key of its jurisdiction (not a revoked or retired one), sequences strictly
+//    increasing per jurisdiction (no replay), snapshots at their own index, key changes and
+//    certifications signed by the authority;
+// 7. the published election definition (api/election) has the SHA-256 the roster binds;
+// 8. on a jurisdiction's history page, the server's stored copies equal the logged entries.
 //
 // Nothing here trusts the server: tiles and entries are only inputs to hashes that must
 // end at the signed root.
 
-const enc = new TextEncoder();
-const dec = new TextDecoder();
+import {
+  enc, dec, hex, b64decode, concat, equal, sha256, leafHash, parseVkey, TileReader, rootFromInclusion, subproof,
+  verifyConsistency,
+} from './tlog.js';
+import { SEEN, unhex, loadSeen, scanLog } from './logcheck.js';
 
-export function hex(bytes) { return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join(''); }
-function b64decode(s) {
-  const bin = atob(s);
-  const out = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-  return out;
-}
-function concat(...parts) {
-  const n = parts.reduce((a, p) => a + p.length, 0);
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) { out.set(p, o); o += p.length; }
-  return out;
-}
-function equal(a, b) { return a.length === b.length && a.every((x, i) => x === b[i]); }
-
-export async function sha256(bytes) { return new Uint8Array(await crypto.subtle.digest('SHA-256', bytes)); }
-const leafHash = (entry) => sha256(concat(new Uint8Array([0]), entry));
-const nodeHash = (l, r) => sha256(concat(new Uint8Array([1]), l, r));
-
-/** Parses a C2SP vkey `<name>+<hex key id>+<base64(alg || pub)>` (alg 0x01 Ed25519, 0x04 cosignature/v1). */
-export async function parseVkey(text, alg = 1, what = 'the log key (/log/vkey)') {
-  // The base64 key may itself contain '+': split at the first two only.
-  const t = text.trim();
-  const i = t.indexOf('+'), j = t.indexOf('+', i + 1);
-  if (i <= 0 || j < 0) throw new Error(`${what} is not name+id+key`);
-  const name = t.slice(0, i), idHex = t.slice(i + 1, j), b64 = t.slice(j + 1);
-  if (!/^[0-9a-fA-F]{8}$/.test(idHex)) throw new Error(`${what}: the key id is not 8 hex digits`);
-  const material = b64decode(b64);
-  if (material.length !== 33 || material[0] !== alg) throw new Error(`${what} is not an Ed25519 key of type 0x0${alg} (32 bytes)`);
-  const id = (await sha256(concat(enc.encode(name + '\n'), material))).slice(0, 4);
-  if (hex(id) !== idHex.toLowerCase()) throw new Error(`${what}: the key id does not match its key`);
-  return { name, id, pub: material.slice(1), text: t };
-}
+export { hex, sha256, parseVkey, tilePath, TileReader, rootFromInclusion, verifyConsistency } from './tlog.js';
+export { scanLog, verifyHistory } from './logcheck.js';
 
 /** Parses a witness policy: `witness <cosignature vkey>` lines and an optional `quorum <k>`. */
 export async function parseWitnessPolicy(text) {
@@ -130,108 +111,21 @@ export async function verifyCheckpoint(noteText, vkey) {
   return { ...note, cosigs };
 }
 
-// ---- tiles (C2SP tlog-tiles) ----
-
-function tileIndexPath(n) {
-  let s = String(n % 1000).padStart(3, '0');
-  n = Math.floor(n / 1000);
-  while (n > 0) { s = `x${String(n % 1000).padStart(3, '0')}/${s}`; n = Math.floor(n / 1000); }
-  return s;
-}
-
-/** Path of tile (level, index) in a tree of `size` (partial when the tile is not full). */
-export function tilePath(level, index, size) {
-  const count = Math.floor(size / 256 ** (level === 'entries' ? 0 : level));
-  const width = Math.min(256, count - 256 * index);
-  if (width <= 0) throw new Error(`tile ${level}/${index} is beyond tree size ${size}`);
-  const l = level === 'entries' ? 'entries' : String(level);
-  return `log/tile/${l}/${tileIndexPath(index)}${width < 256 ? `.p/${width}` : ''}`;
-}
-
-export class TileReader {
-  constructor(size, fetchBytes) { this.size = size; this.fetchBytes = fetchBytes; this.cache = new Map(); }
-  async tile(level, index) {
-    const path = tilePath(level, index, this.size);
-    if (!this.cache.has(path)) this.cache.set(path, this.fetchBytes(path));
-    return this.cache.get(path);
-  }
-  /** Hash of the complete subtree of 2^h leaves number i (node (h, i)). */
-  async node(h, i) {
-    const L = Math.floor(h / 8), r = h % 8, span = 2 ** r;
-    const first = i * span, ti = Math.floor(first / 256), off = first - 256 * ti;
-    const t = await this.tile(L, ti);
-    if (t.length < 32 * (off + span)) throw new Error(`tile ${L}/${ti} is too short`);
-    let row = [];
-    for (let k = 0; k < span; k++) row.push(t.slice(32 * (off + k), 32 * (off + k + 1)));
-    while (row.length > 1) {
-      const next = [];
-      for (let k = 0; k < row.length; k += 2) next.push(await nodeHash(row[k], row[k + 1]));
-      row = next;
-    }
-    return row[0];
-  }
-  /** RFC 6962 MTH of leaves [lo, hi). */
-  async mth(lo, hi) {
-    const n = hi - lo;
-    let h = 0;
-    while (2 ** (h + 1) <= n) h++;
-    if (2 ** h === n && lo % n === 0) return this.node(h, lo / n);
-    const k = 2 ** (n === 2 ** h ? h - 1 : h);
-    return nodeHash(await this.mth(lo, lo + k), await this.mth(lo + k, hi));
-  }
-  /** RFC 6962 PATH(m, D[lo:hi]), leaf side first. */
-  async path(m, lo, hi) {
-    const n = hi - lo;
-    if (n <= 1) return [];
-    let k = 1;
-    while (k * 2 < n) k *= 2;
-    if (m < lo + k) return [...await this.path(m, lo, lo + k), await this.mth(lo + k, hi)];
-    return [...await this.path(m, lo + k, hi), await this.mth(lo, lo + k)];
-  }
-  /** The entry at index from its entry bundle (2-byte big-endian length prefixes). */
-  async entry(index) {
-    const ti = Math.floor(index / 256);
-    const b = await this.tile('entries', ti);
-    let o = 0;
-    for (let k = 0; ; k++) {
-      if (o + 2 > b.length) throw new Error(`entry bundle ${ti} ends before entry ${index}`);
-      const len = (b[o] << 8) | b[o + 1];
-      if (k === index - 256 * ti) return b.slice(o + 2, o + 2 + len);
-      o += 2 + len;
-    }
-  }
-}
-
-/** RFC 9162 2.1.3.2: the root a proof leads to from `leaf` at `index` in a tree of `size`. */
-export async function rootFromInclusion(index, size, leaf, proof) {
-  if (index >= size) throw new Error('index beyond the tree');
-  let fn = index, sn = size - 1, r = leaf;
-  for (const p of proof) {
-    if (sn === 0) throw new Error('the inclusion proof is too long');
-    if (fn % 2 === 1 || fn === sn) {
-      r = await nodeHash(p, r);
-      while (fn % 2 === 0 && fn !== 0) { fn = Math.floor(fn / 2); sn = Math.floor(sn / 2); }
-    } else {
-      r = await nodeHash(r, p);
-    }
-    fn = Math.floor(fn / 2); sn = Math.floor(sn / 2);
-  }
-  if (sn !== 0) throw new Error('the inclusion proof is too short');
-  return r;
-}
-
 const PIN = 'canvass.vkey';
 const PIN_POLICY = 'canvass.witnesses';
 
 /**
  * Runs every check. `get(path)` returns the bytes of a site path (`log/checkpoint`, ...);
- * `getOptional(path)` the same, or null when the path does not exist (404).
- * Returns {ok, checks: [{name, ok, detail}], checkpoint, vkey, entryIndex, waiting}.
+ * `getOptional(path)` the same, or null when the path does not exist (404);
+ * `getDefinition()` the published election definition's bytes (or null); `progress(text)`
+ * is told how the entry check advances.
+ * Returns {ok, checks: [{name, ok, detail, rule}], checkpoint, vkey, entryIndex, waiting};
+ * `rule` names a failed check with the finding code `canvass verify` uses.
  */
-export async function verifyResults({ resultsBytes, logIndex, get, getOptional }) {
+export async function verifyResults({ resultsBytes, logIndex, get, getOptional, getDefinition, progress }) {
   const checks = [];
   const out = { ok: false, checks, checkpoint: null, vkey: null, waiting: false };
-  const check = (name, ok, detail) => { checks.push({ name, ok, detail }); return ok; };
+  const check = (name, ok, detail, rule) => { checks.push({ name, ok, detail, rule: ok ? undefined : rule }); return ok; };
   if (!window.isSecureContext || !crypto.subtle) {
     check('A secure context for WebCrypto', false, 'open this page over HTTPS (or on localhost) so the browser can check it');
     return out;
@@ -283,6 +177,32 @@ export async function verifyResults({ resultsBytes, logIndex, get, getOptional }
       out.policyText = policyText;
     } catch (e) { check('Witness policy read', false, String(e.message || e)); return out; }
   }
+  // The checkpoint must extend the last one this browser verified (docs/website.md).
+  const seen = loadSeen(vkey);
+  if (seen) {
+    const was = `tree size ${seen.size}, root ${seen.root}`;
+    const name = 'Log consistent with the checkpoint this browser verified before (RFC 9162)';
+    if (cp.size < seen.size) {
+      check(name, false, `rollback: this browser verified a log of ${seen.size} entries (${was}); the server now signs one of ${cp.size}: entries were deleted or the server was restored from an earlier backup`, 'rollback');
+      return out;
+    }
+    if (cp.size === seen.size && hex(cp.root) !== seen.root) {
+      check(name, false, `split view: this browser verified ${was}; the server now signs the same size with root ${hex(cp.root)}: two different logs of one size, shown to different visitors (a fork)`, 'fork');
+      return out;
+    }
+    if (cp.size > seen.size && seen.size > 0) {
+      let ok = false;
+      try {
+        const proof = await subproof(new TileReader(cp.size, get), seen.size, 0, cp.size, true);
+        ok = await verifyConsistency(seen.size, cp.size, unhex(seen.root), cp.root, proof);
+      } catch (e) { ok = false; }
+      if (!ok) {
+        check(name, false, `fork: the signed tree of ${cp.size} entries does not extend the one this browser verified (${was}): entries were changed, deleted or reordered and the log re-signed`, 'fork');
+        return out;
+      }
+    }
+    check(name, true, cp.size === seen.size ? `the same tree as before (${was})` : `the tree of ${cp.size} entries extends the one verified before (${was})`);
+  }
   if (logIndex === null || logIndex === undefined) {
     check('Results snapshot logged', false, 'the server named no snapshot log entry for these results (nothing submitted yet?)');
     return out;
@@ -310,11 +230,36 @@ export async function verifyResults({ resultsBytes, logIndex, get, getOptional }
     snap = JSON.parse(m[1]);
     if (snap.after !== logIndex) throw new Error(`the snapshot entry says it is entry ${snap.after}, not ${logIndex}`);
     check('Log entry is a results snapshot', true, text.trim());
-  } catch (e) { check('Log entry is a results snapshot', false, String(e.message || e)); return out; }
+  } catch (e) { check('Log entry is a results snapshot', false, String(e.message || e), 'snapshot-position'); return out; }
   const mine = hex(await sha256(resultsBytes));
   if (!check('SHA-256 of the results on screen equals the logged results_sha256', mine === snap.results_sha256,
-    mine === snap.results_sha256 ? mine : `the results on screen hash to ${mine}; the log commits to ${snap.results_sha256}`)) return out;
+    mine === snap.results_sha256 ? mine : `the results on screen hash to ${mine}; the log commits to ${snap.results_sha256}`, 'results-differ')) return out;
+  // Every log entry since the last visit: signatures, keys, sequences, positions.
+  let st;
+  const entriesName = 'Log entries checked (roster, signatures, keys, sequences, snapshots)';
   try {
+    const from = seen ? seen.size : 0;
+    st = await scanLog({ cp, vkey, get, seen, progress: (done, total) => progress && progress(`Checking log entries: ${done.toLocaleString('en-US')} of ${total.toLocaleString('en-US')}…`) });
+    check(entriesName, true, from === cp.size ? `no new entries since the ${from.toLocaleString('en-US')} checked before` : `entries ${from.toLocaleString('en-US')} to ${(cp.size - 1).toLocaleString('en-US')} read, hashed to the signed root and checked`);
+  } catch (e) {
+    check(entriesName, false, `${e.rule || 'entries'}: ${e.message || e}`, e.rule || 'entries');
+    return out;
+  }
+  const defName = 'Election definition is the one the roster binds (SHA-256)';
+  if (!st.definition) {
+    check(defName, true, 'the roster binds no election definition: nothing to compare');
+  } else {
+    let bytes = null;
+    try { bytes = getDefinition ? await getDefinition() : null; } catch (e) { check(defName, false, String(e.message || e), 'definition-mismatch'); return out; }
+    if (bytes === null) check(defName, true, `this site does not publish the definition (the roster binds ${st.definition})`);
+    else {
+      const got = hex(await sha256(bytes));
+      if (!check(defName, got === st.definition, got === st.definition ? got
+        : `the published election definition (api/election) hashes to ${got}; the authority-signed roster binds ${st.definition}: another definition (geography, registered voters, contests) is served`, 'definition-mismatch')) return out;
+    }
+  }
+  try {
+    localStorage.setItem(SEEN, JSON.stringify(st));
     localStorage.setItem(PIN, vkey.text);
     if (out.policyText) localStorage.setItem(PIN_POLICY, out.policyText);
   } catch (e) { /* not pinned */ }
