@@ -171,10 +171,28 @@ pub fn simulate(e: &Election, opts: &SimOptions) -> Result<Simulation, String> {
         let mut rng = ChaCha8Rng::seed_from_u64(
             opts.seed ^ (si as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15),
         );
-        let totals = returns.get(postal).map(|t| StateTotals {
-            votes: t.votes.iter().map(|&v| scale(v)).collect(),
-            overvotes: scale(t.overvotes),
-            undervotes: scale(t.undervotes),
+        let president = e
+            .contests
+            .iter()
+            .find(|c| c.id.as_str() == format!("president-{postal}"));
+        let totals = returns.get(postal).map(|t| {
+            let mut votes: Vec<u64> = t.votes.iter().map(|&v| scale(v)).collect();
+            // Tickets that are not 2020's (us-2024) leave every vote to the write-in: share
+            // the state's votes out by the selections' weights instead.
+            if let Some(c) = president.filter(|c| {
+                c.selections
+                    .iter()
+                    .zip(&votes)
+                    .all(|(s, &v)| s.write_in || v == 0)
+            }) {
+                let w: Vec<u64> = c.selections.iter().map(|s| lean_factor(s, 0, 0)).collect();
+                votes = apportion(votes.iter().sum(), &w);
+            }
+            StateTotals {
+                votes,
+                overvotes: scale(t.overvotes),
+                undervotes: scale(t.undervotes),
+            }
         });
         let ballots = match &totals {
             Some(t) => t.votes.iter().sum::<u64>() + t.overvotes + t.undervotes,

@@ -171,3 +171,43 @@ fn ranked_choice_contests_carry_rankings_that_give_rounds() {
         }
     }
 }
+
+#[test]
+fn a_definition_with_other_tickets_still_gets_candidate_votes() {
+    // us-2024's tickets are not in the 2020 returns: the votes go to its candidates by
+    // weight, not all to the write-in.
+    let e = builtin("us-2024").unwrap().unwrap();
+    let sim = simulate(&e, &small(3)).unwrap();
+    let mut t = Tabulator::new(sim.election.clone());
+    for r in sim.jurisdictions.iter().flat_map(|j| &j.results) {
+        t.apply(r).unwrap();
+    }
+    let out = results(&t, &ReportOptions::default());
+    for c in out
+        .contests
+        .iter()
+        .filter(|c| c.id.starts_with("president-"))
+    {
+        let write_in = c
+            .selections
+            .iter()
+            .find(|s| s.name == "Write-in")
+            .map_or(0, |s| s.votes);
+        let all: u64 = c.selections.iter().map(|s| s.votes).sum();
+        assert!(
+            write_in * 10 < all.max(1),
+            "{}: {write_in} of {all} votes to the write-in",
+            c.id
+        );
+    }
+    let me = out
+        .contests
+        .iter()
+        .find(|c| c.id == "president-ME")
+        .unwrap();
+    assert!(
+        me.rcv.as_ref().is_some_and(|r| r.winner.is_some()),
+        "{:?}",
+        me.rcv
+    );
+}
