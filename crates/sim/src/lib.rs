@@ -335,6 +335,17 @@ pub fn simulate(e: &Election, opts: &SimOptions) -> Result<Simulation, String> {
                 r.contests.push(count(contest, &votes, b, 0, under));
             }
         }
+        // Registration drawn from a precinct's expected size may fall short of the ballots
+        // the returns give it (small precincts at small scales): raise it to a turnout of 85%.
+        let first = election.precincts.len() - ps.len();
+        for (p, &b) in election.precincts[first..]
+            .iter_mut()
+            .zip(&precinct_ballots)
+        {
+            if p.registered_voters.is_some_and(|r| r < b) {
+                p.registered_voters = Some(b * 100 / 85 + 1);
+            }
+        }
         // Group by reporting jurisdiction (a jurisdiction may hold several counties).
         let mut of_jurisdiction: std::collections::HashMap<JurisdictionId, usize> =
             std::collections::HashMap::new();

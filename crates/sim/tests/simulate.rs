@@ -211,3 +211,37 @@ fn a_definition_with_other_tickets_still_gets_candidate_votes() {
         me.rcv
     );
 }
+
+#[test]
+fn no_precinct_has_more_ballots_than_registered_voters() {
+    // The demo's scale (0.01) once gave precinct 13149-0001 2 ballots and 1 voter.
+    for permille in [10, 20] {
+        let sim = simulate(
+            &us2020(),
+            &SimOptions {
+                seed: 2020,
+                scale_permille: permille,
+                ballots_per_precinct: 900,
+            },
+        )
+        .unwrap();
+        let reg: std::collections::HashMap<&str, u64> = sim
+            .election
+            .precincts
+            .iter()
+            .map(|p| (p.id.as_str(), p.registered_voters.unwrap()))
+            .collect();
+        for r in sim.jurisdictions.iter().flat_map(|j| &j.results) {
+            for c in &r.contests {
+                assert!(
+                    c.ballots <= reg[r.precinct.as_str()],
+                    "{} {}: {} ballots, {} registered",
+                    r.precinct,
+                    c.contest,
+                    c.ballots,
+                    reg[r.precinct.as_str()]
+                );
+            }
+        }
+    }
+}
