@@ -1,6 +1,7 @@
 //! `canvass serve --witness VKEY=URL --quorum K` with real `canvass witness serve` processes:
 //! checkpoints are published only with K valid cosignatures; with too few witnesses up the
-//! previous checkpoint stays public, and publication resumes when a witness comes back.
+//! previous checkpoint stays public, and publication resumes when a witness comes back,
+//! also after a restart that leaves a witness ahead of the published checkpoint (its 409).
 
 mod common;
 
@@ -77,6 +78,24 @@ fn size_of(note: &str) -> u64 {
         .nth(1)
         .and_then(|l| l.parse().ok())
         .unwrap_or(0)
+}
+
+/// Waits until the results snapshot after log entry `index` is published and the published
+/// checkpoint covers it; returns that checkpoint.
+fn wait_for(url: &str, index: u64) -> String {
+    let start = Instant::now();
+    loop {
+        let (_, note) = get(&format!("{url}/log/checkpoint"));
+        let tree = results_tree_size(url);
+        if tree > index && size_of(&note) >= tree {
+            return note;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "no checkpoint covering entry {index}: {note}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
 /// Submits and returns the log index.
@@ -170,7 +189,7 @@ fn checkpoints_are_published_only_with_the_witness_quorum() {
         ])
         .collect();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let (_server, url) = serve(d, &args);
+    let (server, url) = serve(d, &args);
 
     // The policy is published for verifiers.
     let (status, policy) = get(&format!("{url}/log/witnesses"));
@@ -180,23 +199,6 @@ fn checkpoints_are_published_only_with_the_witness_quorum() {
     }
     assert!(policy.ends_with("quorum 2\n"), "{policy}");
 
-    // Waits until the results snapshot after log entry `index` is published and the
-    // published checkpoint covers it; returns that checkpoint.
-    let wait_for = |index: u64| -> String {
-        let start = Instant::now();
-        loop {
-            let (_, note) = get(&format!("{url}/log/checkpoint"));
-            let tree = results_tree_size(&url);
-            if tree > index && size_of(&note) >= tree {
-                return note;
-            }
-            assert!(
-                start.elapsed() < Duration::from_secs(30),
-                "no checkpoint covering entry {index}: {note}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    };
     let cosigners = |note: &str| -> Vec<bool> {
         verifiers
             .iter()
@@ -215,7 +217,7 @@ fn checkpoints_are_published_only_with_the_witness_quorum() {
     .unwrap();
     let key = data.join("keys/jurisdictions/42001.key");
     let first = submit(&url, &key, &csv, &["--sequence", "1"]);
-    let note1 = wait_for(first);
+    let note1 = wait_for(&url, first);
     log.open_checkpoint(note1.as_bytes())
         .expect("signed by the log");
     assert_eq!(cosigners(&note1), [true, true, false], "{note1}");
@@ -243,9 +245,14 @@ fn checkpoints_are_published_only_with_the_witness_quorum() {
         "a checkpoint was published with one cosignature"
     );
 
+    // Meanwhile w1 cosigned the unpublished larger tree. The server restarts knowing only
+    // the published checkpoint's cosigners, so it asks w1 from the old size: w1 answers 409
+    // with its own size, and the server asks again with a proof from there.
+    drop(server);
+    let (_server, url) = serve(d, &args);
     // The witness comes back with its state: publication resumes, from its last size.
     let _w2 = witness(&keys[1].0, &keys[1].2, log_vkey, &t.join("w2-state"));
-    let note2 = wait_for(second);
+    let note2 = wait_for(&url, second);
     assert_eq!(cosigners(&note2), [true, true, false], "{note2}");
     drop(w1);
 
