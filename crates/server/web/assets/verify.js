@@ -258,8 +258,8 @@ export async function verifyResults({ resultsBytes, logIndex, get, getOptional, 
         : `the published election definition (api/election) hashes to ${got}; the authority-signed roster binds ${st.definition}: another definition (geography, registered voters, contests) is served`, 'definition-mismatch')) return out;
     }
   }
+  try { localStorage.setItem(SEEN, JSON.stringify(st)); } catch (e) { /* too large or no storage: the next visit starts again from entry 0 */ }
   try {
-    localStorage.setItem(SEEN, JSON.stringify(st));
     localStorage.setItem(PIN, vkey.text);
     if (out.policyText) localStorage.setItem(PIN_POLICY, out.policyText);
   } catch (e) { /* not pinned */ }
