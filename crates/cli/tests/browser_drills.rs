@@ -311,6 +311,8 @@ fn red(b: &mut cdp::Browser, url: &str, rule: &str, says: &str, shot: &str) -> V
     assert_eq!(f["rule"], rule, "{checks:#}");
     let detail = f["detail"].as_str().unwrap();
     assert!(detail.contains(says), "{detail}");
+    let text = b.eval("document.getElementById('verify-badge').textContent");
+    assert!(text.as_str().unwrap().contains("NOT VERIFIED"), "{text}");
     let alarm = b.eval("document.getElementById('alarm').textContent");
     assert!(alarm.as_str().unwrap().contains(says), "{alarm}");
     b.screenshot(&artifacts().join(format!("{shot}.png")));

@@ -55,6 +55,18 @@ function updateStatus() {
   if (f && route().name === 'overview') f.outerHTML = feed();
 }
 
+/** What the red badge says, by the failed check's rule (the default: the figures). */
+const BAD = {
+  rollback: 'this log is older than the one this browser verified before',
+  fork: 'the server shows another log than the one this browser verified before',
+  'store-differs': 'the server\'s stored submissions differ from the public log',
+  'definition-mismatch': 'the election definition is not the one the log binds',
+  'bad-signature': 'a submission in this log does not carry a valid signature',
+  'revoked-key': 'a submission in this log is signed with a revoked key',
+  replay: 'a submission was logged twice (replayed)',
+  'snapshot-position': 'log entries were deleted or reordered',
+};
+
 function setBadge() {
   badge.classList.remove('badge-ok', 'badge-bad', 'badge-pending');
   if (verification.pending) {
@@ -68,7 +80,8 @@ function setBadge() {
     badge.textContent = 'Waiting for the log checkpoint…';
   } else {
     badge.classList.add('badge-bad');
-    badge.textContent = '⚠ NOT VERIFIED: these figures do not match the public log';
+    const rule = verification.checks.find((c) => !c.ok)?.rule;
+    badge.textContent = `⚠ NOT VERIFIED: ${BAD[rule] || 'these figures do not match the public log'}`;
   }
   badge.dataset.state = verification.pending || verification.waiting ? 'pending' : verification.ok ? 'ok' : 'bad';
   let alarm = document.getElementById('alarm');
