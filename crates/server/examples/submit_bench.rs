@@ -4,12 +4,15 @@
 //! verify, authorize, validate, log (group commit + checkpoint), store, tabulate, snapshot.
 //!
 //! ```text
-//! cargo run --release -p canvass-server --example submit_bench -- [SCALE_PERMILLE] [THREADS] [DATABASE]
+//! cargo run --release -p canvass-server --example submit_bench -- [SCALE_PERMILLE] [THREADS] [DATABASE] [INSTANCES]
 //! ```
 //! SCALE_PERMILLE defaults to 1000 (about 175,000 precincts), THREADS to 256. The data
 //! directory is a fresh temporary folder (real files, real SQLite, real fsyncs). DATABASE (a
 //! `--database` value, e.g. `host=/var/tmp/pg dbname=bench user=postgres`, an empty database)
-//! puts the store on PostgreSQL instead of SQLite.
+//! puts the store on PostgreSQL instead of SQLite. INSTANCES (default 1) above 1 opens that many
+//! servers in this process on copies of the data directory with the log shared in DATABASE
+//! (`--shared-log`); the submitting threads take turns among them (each jurisdiction stays
+//! with one instance, so its sequence numbers arrive in order).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -25,6 +28,11 @@ fn main() {
     let database = args
         .next()
         .map(|d| canvass_store::Database::parse(&d).expect("DATABASE: a --database value"));
+    let instances: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(1).max(1);
+    assert!(
+        instances == 1 || database.as_ref().is_some_and(|d| d.is_postgres()),
+        "several instances need a PostgreSQL DATABASE"
+    );
     let e = canvass_model::builtin("us-2020")
         .expect("built-in us-2020")
         .expect("us-2020 loads");
@@ -107,13 +115,33 @@ fn main() {
     let t = Instant::now();
     let options = canvass_server::Options {
         database: database.clone(),
+        shared_log: instances > 1,
         ..Default::default()
     };
     eprintln!(
-        "store: {}",
+        "store: {}, {instances} instance(s)",
         database.map_or_else(|| "SQLite".to_owned(), |d| d.to_string())
     );
-    let app = Arc::new(App::open_with(data, sim.election.clone(), options).expect("open"));
+    let mut apps = Vec::new();
+    for i in 0..instances {
+        let dir = if i == 0 {
+            data.to_path_buf()
+        } else {
+            let d = dir.path().with_extension(format!("i{i}"));
+            let st = std::process::Command::new("cp")
+                .arg("-a")
+                .arg(data)
+                .arg(&d)
+                .status()
+                .expect("cp");
+            assert!(st.success(), "copying the data directory");
+            d
+        };
+        apps.push(Arc::new(
+            App::open_with(&dir, sim.election.clone(), options.clone()).expect("open"),
+        ));
+    }
+    let app = Arc::clone(&apps[0]);
     eprintln!("opened in {:.1?}", t.elapsed());
     // Each thread takes whole jurisdictions, so each jurisdiction's sequence numbers arrive
     // in order; within a jurisdiction, precincts are sent one after the other.
@@ -123,8 +151,10 @@ fn main() {
     let cpu_before = thread_cpu();
     let start = Instant::now();
     std::thread::scope(|s| {
-        for _ in 0..threads {
-            s.spawn(|| {
+        for t in 0..threads {
+            let app = Arc::clone(&apps[t % instances]);
+            let (next, queue, accepted) = (&next, &queue, &accepted);
+            s.spawn(move || {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(docs) = queue.get(i) else { break };
@@ -145,7 +175,7 @@ fn main() {
     let cpu_after = thread_cpu();
     let stats = app.log().stats();
     println!(
-        "{n} submissions accepted in {secs:.2} s: {:.0} submissions/s ({threads} threads; {} log batches, {} entries; log size {})",
+        "{n} submissions accepted in {secs:.2} s: {:.0} submissions/s ({threads} threads, {instances} instance(s); instance 0: {} log batches, {} entries; log size {})",
         n as f64 / secs,
         stats.batches,
         stats.entries,
@@ -195,11 +225,18 @@ fn main() {
         t.elapsed(),
         json.len()
     );
-    assert_eq!(
-        *app.snapshot().json,
-        json,
-        "published snapshot = full tally"
-    );
+    for a in &apps {
+        // Other instances follow the shared log within a moment.
+        let deadline = Instant::now() + std::time::Duration::from_secs(30);
+        while *a.snapshot().json != json && Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        assert_eq!(*a.snapshot().json, json, "published snapshot = full tally");
+    }
+    drop(apps);
+    for i in 1..instances {
+        let _ = std::fs::remove_dir_all(dir.path().with_extension(format!("i{i}")));
+    }
 }
 
 /// CPU seconds (user + system) of every live thread of this process, by thread id, with the

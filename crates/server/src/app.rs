@@ -58,6 +58,9 @@ pub enum AppError {
     /// A key that cannot be used as the log key.
     #[error("log key: {0}")]
     LogKey(String),
+    /// A shared log that cannot be used.
+    #[error("shared log: {0}")]
+    SharedLog(String),
     /// An index beyond the latest checkpoint.
     #[error(
         "log index {index} is not in the latest checkpoint (size {size}): wait for the next one"
@@ -253,6 +256,9 @@ pub struct Options {
     pub witnesses: Option<crate::witnessing::WitnessConfig>,
     /// The store (none: the embedded SQLite file `<data>/canvass.db`).
     pub database: Option<canvass_store::Database>,
+    /// Keep the log itself in the PostgreSQL `database`, shared with every other instance
+    /// opened on it with this option (`crate::replica`); `<data>/log` is then a cache.
+    pub shared_log: bool,
 }
 
 /// The running server state.
@@ -339,7 +345,18 @@ impl App {
         let database = options
             .database
             .unwrap_or_else(|| canvass_store::Database::default_for(data));
-        let opened = crate::replay::open_in(data, election, &database)?;
+        let mut pg = match (&database, options.shared_log) {
+            (_, false) => None,
+            (canvass_store::Database::Postgres(url), true) => {
+                Some(canvass_store::pglog::PgLog::connect(url)?)
+            }
+            (other, true) => {
+                return Err(AppError::SharedLog(format!(
+                    "a shared log needs a PostgreSQL database (--database postgres://...), not {other}"
+                )));
+            }
+        };
+        let opened = crate::replay::open_in(data, election, &database, pg.as_mut())?;
         let (events, _) = broadcast::channel(1024);
         let published = opened.snapshot.tree_size;
         let (cp_size, cp_note, witnessing) = match options.witnesses {
@@ -370,7 +387,7 @@ impl App {
         let want = opened.log.size();
         let shared = Arc::new(Shared {
             checker: opened.checker,
-            roster: RwLock::new(Arc::new(opened.roster)),
+            roster: RwLock::new(opened.roster),
             log: opened.log,
             store: Mutex::new(opened.store),
             snapshot: RwLock::new(Arc::new(opened.snapshot)),
@@ -390,7 +407,7 @@ impl App {
             witnessing,
         });
         let (tx, rx) = mpsc::sync_channel(QUEUE);
-        let seq = Sequencer::new(Arc::clone(&shared), opened.state)
+        let seq = Sequencer::new(Arc::clone(&shared), opened.state, pg)
             .map_err(|e| AppError::LogKey(format!("cannot start the committer thread: {e}")))?;
         let worker = std::thread::Builder::new()
             .name("canvass-sequencer".into())

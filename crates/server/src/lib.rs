@@ -12,7 +12,8 @@
 //! - [`app`]: the server core (a batching sequencer validates, logs, stores and tabulates);
 //!   [`http`]: the axum API;
 //!   [`logroutes`]: C2SP tlog-tiles serving of the log directory;
-//!   [`witnessing`]: witness cosignatures collected before a checkpoint is published.
+//!   [`witnessing`]: witness cosignatures collected before a checkpoint is published;
+//!   `replica`: several instances on one log kept in PostgreSQL (`--shared-log`).
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod app;
@@ -30,6 +31,7 @@ pub mod note;
 pub mod pipeline;
 pub mod rejection;
 mod replay;
+mod replica;
 pub mod roster;
 mod sequencer;
 pub mod submission;

@@ -14,6 +14,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use canvass_model::Election;
+use canvass_store::pglog::PgLog;
 use canvass_store::tlog::Log;
 use canvass_store::{Database, Store, SubmissionRecord};
 use canvass_tally::{LiveResults, ReportOptions, Tabulator};
@@ -31,7 +32,7 @@ const CHUNK: u64 = 4096;
 
 pub(crate) struct Opened {
     pub(crate) checker: Checker,
-    pub(crate) roster: RosterState,
+    pub(crate) roster: Arc<RosterState>,
     pub(crate) log: Log,
     pub(crate) store: Box<dyn Store + Send>,
     pub(crate) snapshot: Snapshot,
@@ -46,10 +47,15 @@ fn bad(index: u64, reason: impl Into<String>) -> AppError {
 }
 
 /// Opens `data` with its relational store in `database`.
+///
+/// With `shared` (the log in PostgreSQL, `canvass serve --shared-log`), the log directory is
+/// a cache: it is first brought up to the shared log (which is started with the roster, or
+/// with this directory's log, when empty), and nothing is appended to it here.
 pub(crate) fn open_in(
     data: &Path,
     election: Election,
     database: &Database,
+    shared: Option<&mut PgLog>,
 ) -> Result<Opened, AppError> {
     let vkey_path = data.join("authority.vkey");
     let vkey = std::fs::read_to_string(&vkey_path)
@@ -63,6 +69,10 @@ pub(crate) fn open_in(
     let signer = canvass_log::LogSigner::from_seed(log_key.name(), log_key.seed())
         .map_err(|e| AppError::LogKey(e.to_string()))?;
     let log = Log::open(data.join("log"), signer)?;
+    let is_shared = shared.is_some();
+    if let Some(pg) = shared {
+        crate::replica::sync_cache(pg, &log, data, &authority, database)?;
+    }
     if log.size() == 0 {
         // A new election: the roster is the log's first record.
         let path = io::roster_path(data);
@@ -74,7 +84,7 @@ pub(crate) fn open_in(
     }
     let mut store = database.open()?;
     let stored_to = store.last_log_index()?;
-    if let Some(s) = stored_to {
+    if let Some(s) = stored_to.filter(|_| !is_shared) {
         // The store is an index of this log: its last row must be this log's entry.
         let detail = if s >= log.size() {
             Some(format!("is beyond the log's {} entries", log.size()))
@@ -103,7 +113,7 @@ pub(crate) fn open_in(
     };
     let size = log.size();
     let mut roster_bytes = Vec::new();
-    let mut roster: Option<RosterState> = None;
+    let mut roster: Option<Arc<RosterState>> = None;
     let mut last_snapshot: Option<(u64, [u8; 32])> = None;
     let mut last_submission = None;
     let mut missing = Vec::new();
@@ -114,51 +124,25 @@ pub(crate) fn open_in(
             if crate::audit::skip_on_replay(&e) {
                 continue;
             }
-            let k = entry::kind(&e)
-                .ok_or_else(|| bad(index, "not a canvass log entry (unknown type line)"))?;
             let Some(r) = roster.as_mut() else {
-                roster = read_roster(index, k, &e, &mut roster_bytes, &authority)?;
+                let k = entry::kind(&e)
+                    .ok_or_else(|| bad(index, "not a canvass log entry (unknown type line)"))?;
+                roster = read_roster(index, k, &e, &mut roster_bytes, &authority)?.map(Arc::new);
                 continue;
             };
-            match k {
-                EntryKind::Submission => {
-                    let rec = replay_submission(index, &e, r, &mut st)?;
+            match apply_entry(index, &e, r, &mut st)? {
+                Applied::Submission(rec) => {
                     last_submission = Some(index);
                     if stored_to.is_none_or(|s| index > s) {
-                        missing.push(rec);
+                        missing.push(*rec);
                         if missing.len() >= 1024 {
                             store.append_submissions(&missing)?;
                             missing.clear();
                         }
                     }
                 }
-                EntryKind::Snapshot => {
-                    let s = SnapshotEntry::parse(&e).map_err(|m| bad(index, m))?;
-                    let sha = parse_hex(&s.results_sha256)
-                        .ok_or_else(|| bad(index, "results_sha256 is not 64 hex digits"))?;
-                    st.snapshots.insert(s.after, sha);
-                    last_snapshot = Some((index, sha));
-                }
-                EntryKind::KeyChange => {
-                    r.apply_signed(&e)
-                        .map_err(|err| bad(index, err.to_string()))?;
-                }
-                EntryKind::Certification => {
-                    let c: entry::Certification = crate::roster::open_signed(
-                        &e,
-                        "certification",
-                        entry::CERTIFICATION_TYPE,
-                        r.authority(),
-                    )
-                    .map_err(|err| bad(index, err.to_string()))?;
-                    st.certified.insert(c.state.to_string(), index);
-                }
-                EntryKind::Roster | EntryKind::RosterPart => {
-                    return Err(bad(
-                        index,
-                        "a second roster: the roster is only logged first",
-                    ));
-                }
+                Applied::Snapshot(sha) => last_snapshot = Some((index, sha)),
+                Applied::Other => {}
             }
         }
         from = to;
@@ -186,7 +170,9 @@ pub(crate) fn open_in(
         (None, None) => true,
         (None, Some(_)) => false,
     };
-    let snapshot_index = if covered {
+    let snapshot_index = if covered || is_shared {
+        // A shared log's batches end with their snapshot entry in the same transaction;
+        // anything else is left to the next batch (never appended outside the lock).
         last_snapshot.map(|(i, _)| i)
     } else {
         let after = log.size();
@@ -213,6 +199,67 @@ pub(crate) fn open_in(
             results,
         },
         state: st,
+    })
+}
+
+/// What one replayed entry was.
+pub(crate) enum Applied {
+    /// A submission, tabulated; its store row.
+    Submission(Box<SubmissionRecord>),
+    /// A results snapshot with this results SHA-256.
+    Snapshot([u8; 32]),
+    /// A key change, certification or audit record (audits are loaded on first use).
+    Other,
+}
+
+/// Applies one logged entry after the roster to the sequencer's state (and a key change to
+/// the roster).
+///
+/// # Errors
+/// [`AppError::BadEntry`] naming the index.
+pub(crate) fn apply_entry(
+    index: u64,
+    e: &[u8],
+    r: &mut Arc<RosterState>,
+    st: &mut State,
+) -> Result<Applied, AppError> {
+    if crate::audit::skip_on_replay(e) {
+        return Ok(Applied::Other);
+    }
+    let k =
+        entry::kind(e).ok_or_else(|| bad(index, "not a canvass log entry (unknown type line)"))?;
+    Ok(match k {
+        EntryKind::Submission => Applied::Submission(Box::new(replay_submission(index, e, r, st)?)),
+        EntryKind::Snapshot => {
+            let s = SnapshotEntry::parse(e).map_err(|m| bad(index, m))?;
+            let sha = parse_hex(&s.results_sha256)
+                .ok_or_else(|| bad(index, "results_sha256 is not 64 hex digits"))?;
+            st.snapshots.insert(s.after, sha);
+            Applied::Snapshot(sha)
+        }
+        EntryKind::KeyChange => {
+            Arc::make_mut(r)
+                .apply_signed(e)
+                .map_err(|err| bad(index, err.to_string()))?;
+            Applied::Other
+        }
+        EntryKind::Certification => {
+            let c: entry::Certification = crate::roster::open_signed(
+                e,
+                "certification",
+                entry::CERTIFICATION_TYPE,
+                r.authority(),
+            )
+            .map_err(|err| bad(index, err.to_string()))?;
+            st.certified.insert(c.state.to_string(), index);
+            Applied::Other
+        }
+        EntryKind::Roster | EntryKind::RosterPart => {
+            return Err(bad(
+                index,
+                "a second roster: the roster is only logged first",
+            ));
+        }
     })
 }
 

@@ -16,6 +16,7 @@ use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::sync::{Arc, PoisonError};
 use std::thread::JoinHandle;
 
+use canvass_store::pglog::{Locked, PgLog};
 use canvass_store::{SecurityEvent, SubmissionRecord};
 
 use crate::committer::{self, Batch, Logged, Msg};
@@ -101,12 +102,14 @@ impl History for MapHistory<'_> {
 }
 
 pub(crate) struct Sequencer {
-    shared: Arc<Shared>,
-    st: State,
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) st: State,
     /// The log size once everything handed to the committer is durable.
-    next: u64,
+    pub(crate) next: u64,
     to_commit: Option<SyncSender<Msg>>,
     committer: Option<JoinHandle<()>>,
+    /// The shared log in PostgreSQL (`crate::replica`), if the log is shared.
+    pg: Option<PgLog>,
 }
 
 fn code_str(r: &Rejection) -> String {
@@ -135,7 +138,7 @@ impl Sequencer {
     ///
     /// # Errors
     /// If the thread cannot be started.
-    pub(crate) fn new(shared: Arc<Shared>, st: State) -> std::io::Result<Self> {
+    pub(crate) fn new(shared: Arc<Shared>, st: State, pg: Option<PgLog>) -> std::io::Result<Self> {
         // At most two batches wait for the committer: the sequencer runs at most that far
         // ahead of what is durable.
         let (tx, rx) = mpsc::sync_channel(2);
@@ -149,6 +152,7 @@ impl Sequencer {
             st,
             to_commit: Some(tx),
             committer: Some(committer),
+            pg,
         })
     }
 
@@ -162,7 +166,26 @@ impl Sequencer {
     }
 
     fn serve(&mut self, rx: &Receiver<Job>) {
-        while let Ok(first) = rx.recv() {
+        loop {
+            let first = match self.pg.take() {
+                None => match rx.recv() {
+                    Ok(j) => j,
+                    Err(_) => return,
+                },
+                Some(mut pg) => {
+                    // An idle replica follows the shared log.
+                    let r = rx.recv_timeout(crate::replica::TAIL_EVERY);
+                    if let Err(mpsc::RecvTimeoutError::Timeout) = r {
+                        self.tail(&mut pg);
+                    }
+                    self.pg = Some(pg);
+                    match r {
+                        Ok(j) => j,
+                        Err(mpsc::RecvTimeoutError::Timeout) => continue,
+                        Err(mpsc::RecvTimeoutError::Disconnected) => return,
+                    }
+                }
+            };
             let mut jobs = vec![first];
             while jobs.len() < MAX_BATCH {
                 match rx.try_recv() {
@@ -170,11 +193,17 @@ impl Sequencer {
                     Err(_) => break,
                 }
             }
-            self.process(jobs);
+            match self.pg.take() {
+                None => self.process(jobs),
+                Some(mut pg) => {
+                    self.process_shared(&mut pg, jobs);
+                    self.pg = Some(pg);
+                }
+            }
         }
     }
 
-    fn roster(&self) -> Arc<RosterState> {
+    pub(crate) fn roster(&self) -> Arc<RosterState> {
         Arc::clone(
             &self
                 .shared
@@ -192,6 +221,11 @@ impl Sequencer {
             self.take(job, &mut batch, &mut roster, &mut contests);
         }
         self.commit(batch);
+        self.answer_contests(contests);
+    }
+
+    /// Answers contest queries as of the latest snapshot queued on the log.
+    pub(crate) fn answer_contests(&self, contests: Vec<(String, Reply<Option<ContestReport>>)>) {
         for (id, reply) in contests {
             let (log_index, tree_size) = self.st.latest;
             let _ = reply.send(Ok(self.st.live.contest(&id).map(|c| ContestReport {
@@ -203,7 +237,7 @@ impl Sequencer {
     }
 
     /// Adds one job to the batch being formed (authority documents commit it first).
-    fn take(
+    pub(crate) fn take(
         &mut self,
         job: Job,
         batch: &mut Batch,
@@ -232,18 +266,18 @@ impl Sequencer {
             Job::KeyChange { doc, reply } => {
                 self.commit(std::mem::take(batch));
                 self.barrier();
-                let _ = reply.send(self.key_change(&doc));
+                let _ = reply.send(self.key_change(&doc, None));
                 *roster = self.roster();
             }
             Job::Certify { doc, reply } => {
                 self.commit(std::mem::take(batch));
                 self.barrier();
-                let _ = reply.send(self.certify(&doc));
+                let _ = reply.send(self.certify(&doc, None));
             }
             Job::Audit { doc, reply } => {
                 self.commit(std::mem::take(batch));
                 self.barrier();
-                let _ = reply.send(self.log_one(&doc));
+                let _ = reply.send(self.log_one(&doc, None));
             }
             Job::Contest { id, reply } => contests.push((id, reply)),
             Job::Many(jobs) => {
@@ -371,7 +405,7 @@ impl Sequencer {
     }
 
     /// Waits until the committer has finished everything handed to it.
-    fn barrier(&mut self) {
+    pub(crate) fn barrier(&mut self) {
         let (done, wait) = mpsc::sync_channel(1);
         if let Some(tx) = &self.to_commit {
             if tx.send(Msg::Barrier(done)).is_ok() {
@@ -381,7 +415,7 @@ impl Sequencer {
         self.next = self.shared.log.size();
     }
 
-    fn send(&self, m: Msg) {
+    pub(crate) fn send(&self, m: Msg) {
         if let Some(tx) = &self.to_commit {
             // The committer lives as long as the sequencer; if it died, callers see their
             // reply channel closed and answer "the sequencer has stopped".
@@ -444,8 +478,16 @@ impl Sequencer {
         })
     }
 
-    /// Appends one authority document and publishes a checkpoint (after a barrier).
-    fn log_one(&mut self, doc: &[u8]) -> Result<u64, SubmitError> {
+    /// Appends one authority document and publishes a checkpoint (after a barrier); on a
+    /// shared log, to the shared log first (`locked`).
+    pub(crate) fn log_one(
+        &mut self,
+        doc: &[u8],
+        locked: Option<Locked<'_>>,
+    ) -> Result<u64, SubmitError> {
+        if let Some(l) = locked {
+            self.append_shared(l, doc)?;
+        }
         let range = self.shared.log.append(&[doc]).map_err(|e| {
             SubmitError::Internal(committer::fail(&self.shared, "appending to the log", &e))
         })?;
@@ -465,7 +507,11 @@ impl Sequencer {
         SubmitError::Rejected(r)
     }
 
-    fn key_change(&mut self, doc: &[u8]) -> Result<u64, SubmitError> {
+    pub(crate) fn key_change(
+        &mut self,
+        doc: &[u8],
+        locked: Option<Locked<'_>>,
+    ) -> Result<u64, SubmitError> {
         if let Err(r) = crate::pipeline::fits_log_entry(doc, C::BadKeyChange) {
             return Err(self.rejected(doc, r));
         }
@@ -476,7 +522,7 @@ impl Sequencer {
                 Rejection::new(C::BadKeyChange, "document", e.to_string()),
             ));
         }
-        let index = self.log_one(doc)?;
+        let index = self.log_one(doc, locked)?;
         *self
             .shared
             .roster
@@ -489,7 +535,11 @@ impl Sequencer {
         Ok(index)
     }
 
-    fn certify(&mut self, doc: &[u8]) -> Result<u64, SubmitError> {
+    pub(crate) fn certify(
+        &mut self,
+        doc: &[u8],
+        locked: Option<Locked<'_>>,
+    ) -> Result<u64, SubmitError> {
         if let Err(r) = crate::pipeline::fits_log_entry(doc, C::BadCertification) {
             return Err(self.rejected(doc, r));
         }
@@ -498,7 +548,7 @@ impl Sequencer {
             Ok(c) => c,
             Err(r) => return Err(self.rejected(doc, r)),
         };
-        let index = self.log_one(doc)?;
+        let index = self.log_one(doc, locked)?;
         self.st.certified.insert(c.state.to_string(), index);
         let _ = self.shared.events.send(AppEvent::Certified {
             state: c.state.to_string(),

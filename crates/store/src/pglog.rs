@@ -100,7 +100,8 @@ fn read_entries(
 
 impl PgLog {
     /// Connects to the database at `url` (as [`crate::postgres::PgStore::connect`], which
-    /// also applies the migrations).
+    /// also applies the migrations). The session's `application_name` is
+    /// `canvass-log-PID` (this process's id), so an operator sees who holds the log.
     ///
     /// # Errors
     /// [`DbError::Postgres`] if it cannot connect or migrate, [`DbError::TooNew`].
@@ -109,7 +110,9 @@ impl PgLog {
         let mut client = connect_migrated(url)?;
         client
             .batch_execute(&format!(
-                "SET idle_in_transaction_session_timeout = '{IDLE_FENCE_SECS}s'"
+                "SET idle_in_transaction_session_timeout = '{IDLE_FENCE_SECS}s';
+                 SET application_name = 'canvass-log-{}'",
+                std::process::id()
             ))
             .map_err(pg_err(&name))?;
         Ok(PgLog { client, name })

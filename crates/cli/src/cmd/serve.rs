@@ -34,6 +34,12 @@ Witnesses (C2SP tlog-witness, e.g. `canvass witness serve`): each checkpoint is 
 --witness and published only once --quorum of them cosigned it (default: all); until then the
 previous checkpoint stays public and the server retries every second. The policy is served
 at /log/witnesses for `canvass verify --policy`.
+Several instances (high availability): give each a copy of the data directory (same keys)
+and the same --database postgres://... with --shared-log; the log's entries then live in
+PostgreSQL, any instance accepts submissions, one appends at a time (the others wait on the
+log's lock), and each serves /log from its own DATA/log, refilled from PostgreSQL on start.
+  canvass serve --data data1 --listen :8081 --database postgres://canvass@db/canvass --shared-log
+  canvass serve --data data2 --listen :8082 --database postgres://canvass@db/canvass --shared-log
 Routes: docs/http-api.md, or GET /api/openapi.json.")]
 pub struct ServeArgs {
     /// Data directory made by `canvass keys init`.
@@ -76,6 +82,10 @@ pub struct ServeArgs {
     /// SQLite file DATA/canvass.db.
     #[arg(long, value_name = "URL")]
     database: Option<String>,
+    /// Keep the log itself in the PostgreSQL --database, shared by every instance started
+    /// with --shared-log on it (any of them accepts submissions); DATA/log is then a cache.
+    #[arg(long, requires = "database")]
+    shared_log: bool,
     /// A witness that cosigns checkpoints, as VKEY=URL (repeat for several).
     #[arg(long = "witness", value_name = "VKEY=URL")]
     witnesses: Vec<String>,
@@ -97,6 +107,7 @@ fn options(args: &ServeArgs) -> Result<Options, String> {
     if args.witnesses.is_empty() {
         return Ok(Options {
             database,
+            shared_log: args.shared_log,
             ..Options::default()
         });
     }
@@ -111,6 +122,7 @@ fn options(args: &ServeArgs) -> Result<Options, String> {
     Ok(Options {
         witnesses: Some(config),
         database,
+        shared_log: args.shared_log,
     })
 }
 
