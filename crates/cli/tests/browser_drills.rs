@@ -34,7 +34,7 @@ use std::time::Duration;
 
 use axum::http::{HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use common::{canvass, json, serve, tmpdir};
+use common::{canvass, json, keys_init, serve, submit_pa, tmpdir};
 use serde_json::Value;
 use sha2::Digest as _;
 
@@ -52,38 +52,6 @@ struct Setup {
     chromium: PathBuf,
 }
 
-fn submit(url: &str, data: &Path, t: &Path, county: &str, votes: [u64; 3]) {
-    let csv = t.join(format!("{county}.csv"));
-    std::fs::write(
-        &csv,
-        format!(
-            "precinct,portion,counting_group,contest,selection,line,votes\n\
-             {county},,,president-PA,@ballots,,{}\n\
-             {county},,,president-PA,biden-harris,,{}\n\
-             {county},,,president-PA,trump-pence,,{}\n",
-            votes[0], votes[1], votes[2]
-        ),
-    )
-    .unwrap();
-    let key = data.join(format!("keys/jurisdictions/{county}.key"));
-    let sub = canvass(&[
-        "submit",
-        "--server",
-        url,
-        "--key",
-        key.to_str().unwrap(),
-        "--sequence",
-        "1",
-        csv.to_str().unwrap(),
-    ]);
-    assert_eq!(
-        sub.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&sub.stderr)
-    );
-}
-
 /// The election and every drill's tampered copies, made once (`None` without chromium).
 fn setup() -> Option<&'static Setup> {
     static SETUP: OnceLock<Option<Setup>> = OnceLock::new();
@@ -93,24 +61,10 @@ fn setup() -> Option<&'static Setup> {
             let root = tmpdir("browser-drills");
             let data = root.join("data");
             let d = data.to_str().unwrap();
-            let init = canvass(&[
-                "keys",
-                "init",
-                "--data",
-                d,
-                "--election",
-                "us-2020",
-                "--seed",
-                "5",
-            ]);
-            assert!(
-                init.status.success(),
-                "{}",
-                String::from_utf8_lossy(&init.stderr)
-            );
+            keys_init(d, "5");
             let (server, url) = serve(d, &[]);
-            submit(&url, &data, &root, "42001", [100, 60, 38]);
-            submit(&url, &data, &root, "42003", [1000, 500, 480]);
+            submit_pa(&url, &data, &root, "42001", [100, 60, 38]);
+            submit_pa(&url, &data, &root, "42003", [1000, 500, 480]);
             // verify waits for a checkpoint covering both submissions' snapshot.
             let v = canvass(&["verify", &url, "--json"]);
             assert_eq!(v.status.code(), Some(0));

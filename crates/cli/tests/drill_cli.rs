@@ -5,39 +5,7 @@
 
 mod common;
 
-use common::{canvass, json, serve, tmpdir};
-
-fn submit(url: &str, data: &std::path::Path, t: &std::path::Path, county: &str, votes: [u64; 3]) {
-    let csv = t.join(format!("{county}.csv"));
-    std::fs::write(
-        &csv,
-        format!(
-            "precinct,portion,counting_group,contest,selection,line,votes\n\
-             {county},,,president-PA,@ballots,,{}\n\
-             {county},,,president-PA,biden-harris,,{}\n\
-             {county},,,president-PA,trump-pence,,{}\n",
-            votes[0], votes[1], votes[2]
-        ),
-    )
-    .unwrap();
-    let key = data.join(format!("keys/jurisdictions/{county}.key"));
-    let sub = canvass(&[
-        "submit",
-        "--server",
-        url,
-        "--key",
-        key.to_str().unwrap(),
-        "--sequence",
-        "1",
-        csv.to_str().unwrap(),
-    ]);
-    assert_eq!(
-        sub.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&sub.stderr)
-    );
-}
+use common::{canvass, json, keys_init, serve, submit_pa, tmpdir};
 
 #[test]
 fn every_drill_is_caught_by_verify_and_the_monitor() {
@@ -51,24 +19,10 @@ fn every_drill_is_caught_by_verify_and_the_monitor() {
     let t = tmpdir("all");
     let data = t.join("data");
     let d = data.to_str().unwrap();
-    let init = canvass(&[
-        "keys",
-        "init",
-        "--data",
-        d,
-        "--election",
-        "us-2020",
-        "--seed",
-        "5",
-    ]);
-    assert!(
-        init.status.success(),
-        "{}",
-        String::from_utf8_lossy(&init.stderr)
-    );
+    keys_init(d, "5");
     let (server, url) = serve(d, &[]);
-    submit(&url, &data, &t, "42001", [100, 60, 38]);
-    submit(&url, &data, &t, "42003", [1000, 500, 480]);
+    submit_pa(&url, &data, &t, "42001", [100, 60, 38]);
+    submit_pa(&url, &data, &t, "42003", [1000, 500, 480]);
     // verify waits for a checkpoint covering the published results (both submissions).
     let v = canvass(&["verify", &url, "--json"]);
     assert_eq!(

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{canvass, json, serve, tmpdir};
+use common::{canvass, json, keys_init, serve, tmpdir};
 
 use std::process::Command;
 
@@ -13,21 +13,7 @@ fn submit_twice_is_accepted_once() {
     let t = tmpdir("twice");
     let data = t.join("data");
     let d = data.to_str().unwrap();
-    let init = canvass(&[
-        "keys",
-        "init",
-        "--data",
-        d,
-        "--election",
-        "us-2020",
-        "--seed",
-        "3",
-    ]);
-    assert!(
-        init.status.success(),
-        "{}",
-        String::from_utf8_lossy(&init.stderr)
-    );
+    keys_init(d, "3");
     // One document per second per key, also for loopback: every repeat below is first
     // refused with 429 and Retry-After, and `submit` resends it.
     let (mut server, url) = serve(

@@ -5,28 +5,14 @@
 
 mod common;
 
-use common::{canvass, json, serve, tmpdir};
+use common::{canvass, json, keys_init, serve, tmpdir};
 
 #[test]
 fn verify_and_monitor_pass_then_catch_a_changed_vote() {
     let t = tmpdir("run");
     let data = t.join("data");
     let d = data.to_str().unwrap();
-    let init = canvass(&[
-        "keys",
-        "init",
-        "--data",
-        d,
-        "--election",
-        "us-2020",
-        "--seed",
-        "3",
-    ]);
-    assert!(
-        init.status.success(),
-        "{}",
-        String::from_utf8_lossy(&init.stderr)
-    );
+    keys_init(d, "3");
     let (server, url) = serve(d, &[]);
 
     // Adams County, PA (42001): 100 ballots, 60 + 38 votes.

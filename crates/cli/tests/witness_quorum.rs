@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{canvass, json, serve, tmpdir};
+use common::{canvass, json, keys_init, serve, tmpdir};
 
 use std::net::TcpStream;
 use std::path::Path;
@@ -127,21 +127,7 @@ fn checkpoints_are_published_only_with_the_witness_quorum() {
     let t = tmpdir("quorum");
     let data = t.join("data");
     let d = data.to_str().unwrap();
-    let init = canvass(&[
-        "keys",
-        "init",
-        "--data",
-        d,
-        "--election",
-        "us-2020",
-        "--seed",
-        "5",
-    ]);
-    assert!(
-        init.status.success(),
-        "{}",
-        String::from_utf8_lossy(&init.stderr)
-    );
+    keys_init(d, "5");
     let log_vkey = std::fs::read_to_string(data.join("log.vkey")).unwrap();
     let log_vkey = log_vkey.trim();
     let log = LogVerifier::from_vkey(log_vkey).unwrap();

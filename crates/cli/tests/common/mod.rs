@@ -26,6 +26,69 @@ pub fn tmpdir(name: &str) -> PathBuf {
     d
 }
 
+/// `canvass keys init --data DATA --election us-2020 --seed SEED`; panics with its stderr if
+/// it fails.
+pub fn keys_init(data: &str, seed: &str) {
+    let init = canvass(&[
+        "keys",
+        "init",
+        "--data",
+        data,
+        "--election",
+        "us-2020",
+        "--seed",
+        seed,
+    ]);
+    assert!(
+        init.status.success(),
+        "{}",
+        String::from_utf8_lossy(&init.stderr)
+    );
+}
+
+/// `canvass submit` (sequence 1) of one Pennsylvania county's presidential count, `votes` =
+/// [ballots, Biden, Trump], signed with the county's key in `data`; the CSV goes in `dir`.
+/// Panics with its stderr unless it exits 0.
+pub fn submit_pa(
+    url: &str,
+    data: &std::path::Path,
+    dir: &std::path::Path,
+    county: &str,
+    votes: [u64; 3],
+) {
+    let csv = dir.join(format!("{county}.csv"));
+    std::fs::write(
+        &csv,
+        format!(
+            "precinct,portion,counting_group,contest,selection,line,votes\n\
+             {county},,,president-PA,@ballots,,{}\n\
+             {county},,,president-PA,biden-harris,,{}\n\
+             {county},,,president-PA,trump-pence,,{}\n",
+            votes[0], votes[1], votes[2]
+        ),
+    )
+    .expect("write the CSV");
+    let key = data.join(format!("keys/jurisdictions/{county}.key"));
+    let key = key.to_str().expect("UTF-8 path");
+    let csv = csv.to_str().expect("UTF-8 path");
+    let sub = canvass(&[
+        "submit",
+        "--server",
+        url,
+        "--key",
+        key,
+        "--sequence",
+        "1",
+        csv,
+    ]);
+    assert_eq!(
+        sub.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&sub.stderr)
+    );
+}
+
 /// Kills the server when the test ends, pass or fail.
 pub struct Server(pub Child);
 
