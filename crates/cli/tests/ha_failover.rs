@@ -316,7 +316,10 @@ fn kill_the_appender_repeatedly_and_lose_nothing() {
             "{url} serves a checkpoint of {got} of {size} entries"
         );
     }
-    eprintln!("instances caught up {:?} after the load", load_end.elapsed());
+    eprintln!(
+        "instances caught up {:?} after the load",
+        load_end.elapsed()
+    );
     let v = canvass(&["verify", &urls[0], "--json"]);
     assert!(
         v.status.success(),
@@ -324,7 +327,10 @@ fn kill_the_appender_repeatedly_and_lose_nothing() {
         String::from_utf8_lossy(&v.stdout),
         String::from_utf8_lossy(&v.stderr)
     );
-    eprintln!("canvass verify done {:?} after the load", load_end.elapsed());
+    eprintln!(
+        "canvass verify done {:?} after the load",
+        load_end.elapsed()
+    );
     let r: serde_json::Value = serde_json::from_slice(&v.stdout).unwrap();
     assert_eq!(r["ok"], true);
     assert_eq!(r["counts"]["submissions"], acked.len() as u64, "{r}");
