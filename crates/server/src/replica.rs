@@ -218,7 +218,7 @@ impl Sequencer {
     }
 
     /// The results snapshot of the current state, committed to by a snapshot entry at
-    /// `after`: the entry and the snapshot.
+    /// `after`: the entry and the snapshot (for the local and the shared log alike).
     pub(crate) fn make_snapshot(&mut self, after: u64) -> (Vec<u8>, Snapshot) {
         let json: Arc<str> = self.st.live.json().into();
         let results = crate::app::LazyResults::new(Arc::clone(&json));

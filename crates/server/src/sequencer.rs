@@ -22,10 +22,8 @@ use canvass_store::{SecurityEvent, SubmissionRecord};
 use crate::committer::{self, Batch, Logged, Msg};
 use canvass_tally::LiveResults;
 
-use crate::app::{
-    Accepted, AppEvent, ContestReport, Shared, Snapshot, SubmitError, hex, lock, now,
-};
-use crate::entry::{self, SnapshotEntry};
+use crate::app::{Accepted, AppEvent, ContestReport, Shared, SubmitError, hex, lock, now};
+use crate::entry;
 use crate::pipeline::{Authenticated, History, Verdict};
 use crate::rejection::{Flag, FlagCode, RejectCode as C, Rejection};
 use crate::roster::RosterState;
@@ -448,33 +446,20 @@ impl Sequencer {
     fn queue(&mut self, batch: &mut Batch) -> Result<Logged, String> {
         let start = self.next_index();
         let after = start + batch.entries.len() as u64;
-        let json: Arc<str> = self.st.live.json().into();
-        let results = crate::app::LazyResults::new(Arc::clone(&json));
-        let sha = entry::sha256(json.as_bytes());
-        let snap = SnapshotEntry {
-            election: self.shared.checker.election().election.id.clone(),
-            after,
-            results_sha256: hex(&sha),
-        };
-        batch.entries.push(snap.to_entry().into_bytes());
+        let (snap, snapshot) = self.make_snapshot(after);
+        batch.entries.push(snap);
         let pending = self
             .shared
             .log
             .submit(&batch.entries)
             .map_err(|e| committer::fail(&self.shared, "appending to the log", &e))?;
         self.next = after + 1;
-        self.st.snapshots.insert(after, sha);
+        self.st.snapshots.insert(after, snapshot.sha256);
         self.st.latest = (Some(after), after + 1);
         Ok(Logged {
             pending,
             start,
-            snapshot: Snapshot {
-                json,
-                sha256: sha,
-                log_index: Some(after),
-                tree_size: after + 1,
-                results,
-            },
+            snapshot,
         })
     }
 
