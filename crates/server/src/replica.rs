@@ -16,7 +16,9 @@
 //!   goes on at once. A failure after the batch was tabulated but before it committed marks
 //!   the instance failed (restart it; it rebuilds from the shared log).
 
+use std::collections::VecDeque;
 use std::path::Path;
+use std::sync::mpsc::Receiver;
 use std::sync::{Arc, PoisonError};
 use std::time::Duration;
 
@@ -28,7 +30,7 @@ use crate::app::{AppError, Snapshot, SubmitError, hex};
 use crate::committer::{self, Batch, Logged, Msg};
 use crate::entry::{self, SnapshotEntry};
 use crate::replay::{Applied, apply_entry};
-use crate::sequencer::{Job, Sequencer};
+use crate::sequencer::{Job, MAX_BATCH, Sequencer};
 
 /// How often an idle instance looks for entries appended by others.
 pub(crate) const TAIL_EVERY: Duration = Duration::from_millis(100);
@@ -129,6 +131,29 @@ fn refuse(job: Job, msg: &str) {
     }
 }
 
+/// Moves the jobs queued on `rx` into `jobs` (flattened), up to `max`. A job holding an
+/// authority document ends it: that job waits in `held`, and everything queued behind it
+/// stays queued, so nothing is logged out of its order.
+fn grow(jobs: &mut Vec<Job>, held: &mut VecDeque<Job>, rx: &Receiver<Job>, max: usize) {
+    while jobs.len() < max {
+        let Ok(job) = rx.try_recv() else { return };
+        let mut flat = Vec::new();
+        flatten(job, &mut flat);
+        if flat.iter().any(is_authority) {
+            held.push_back(Job::Many(flat));
+            return;
+        }
+        jobs.append(&mut flat);
+    }
+}
+
+fn is_authority(job: &Job) -> bool {
+    matches!(
+        job,
+        Job::KeyChange { .. } | Job::Certify { .. } | Job::Audit { .. }
+    )
+}
+
 fn flatten(job: Job, out: &mut Vec<Job>) {
     match job {
         Job::Many(jobs) => jobs.into_iter().for_each(|j| flatten(j, out)),
@@ -138,8 +163,9 @@ fn flatten(job: Job, out: &mut Vec<Job>) {
 
 impl Sequencer {
     /// Processes jobs on the shared log: runs of submissions as one batch each, authority
-    /// documents one at a time, each under the log lock.
-    pub(crate) fn process_shared(&mut self, pg: &mut PgLog, jobs: Vec<Job>) {
+    /// documents one at a time, each under the log lock. The last run also takes what was
+    /// queued on `rx` while it waited for the lock.
+    pub(crate) fn process_shared(&mut self, pg: &mut PgLog, jobs: Vec<Job>, rx: &Receiver<Job>) {
         let mut flat = Vec::with_capacity(jobs.len());
         for j in jobs {
             flatten(j, &mut flat);
@@ -147,17 +173,17 @@ impl Sequencer {
         let mut run = Vec::new();
         for job in flat {
             match job {
-                Job::KeyChange { .. } | Job::Certify { .. } | Job::Audit { .. } => {
+                j if is_authority(&j) => {
                     if !run.is_empty() {
-                        self.round(pg, std::mem::take(&mut run));
+                        self.round(pg, std::mem::take(&mut run), None);
                     }
-                    self.authority(pg, job);
+                    self.authority(pg, j);
                 }
                 j => run.push(j),
             }
         }
         if !run.is_empty() {
-            self.round(pg, run);
+            self.round(pg, run, Some(rx));
         }
     }
 
@@ -280,7 +306,7 @@ impl Sequencer {
     }
 
     /// One batch of submissions (and rejections, contest queries) on the shared log.
-    fn round(&mut self, pg: &mut PgLog, jobs: Vec<Job>) {
+    fn round(&mut self, pg: &mut PgLog, mut jobs: Vec<Job>, rx: Option<&Receiver<Job>>) {
         let (locked, caught) = match self.lock_and_catch_up(pg) {
             Ok(x) => x,
             Err(msg) => {
@@ -288,6 +314,9 @@ impl Sequencer {
                 return;
             }
         };
+        if let Some(rx) = rx {
+            grow(&mut jobs, &mut self.held, rx, MAX_BATCH);
+        }
         let mut batch = Batch::default();
         let mut roster = self.roster();
         let mut contests = Vec::new();
@@ -414,5 +443,77 @@ fn answer_all(batch: Batch, msg: &str) {
     }
     for reply in batch.event_replies {
         let _ = reply.send(Err(SubmitError::Internal(msg.to_owned())));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::mpsc;
+
+    fn reject() -> Job {
+        let (reply, _) = mpsc::sync_channel(1);
+        Job::Reject {
+            event: canvass_store::SecurityEvent {
+                id: 0,
+                at: 0,
+                source: None,
+                jurisdiction: None,
+                code: "bad-signature".into(),
+                field: String::new(),
+                message: String::new(),
+                digest: [0; 32],
+            },
+            reply,
+        }
+    }
+
+    fn key_change() -> Job {
+        let (reply, _) = mpsc::sync_channel(1);
+        Job::KeyChange {
+            doc: b"k".to_vec(),
+            reply,
+        }
+    }
+
+    fn kinds(jobs: &[Job]) -> String {
+        jobs.iter()
+            .map(|j| match j {
+                Job::Reject { .. } => "r".to_owned(),
+                Job::KeyChange { .. } => "k".to_owned(),
+                Job::Many(m) => format!("[{}]", kinds(m)),
+                _ => "?".to_owned(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn growing_stops_at_an_authority_document() {
+        let (tx, rx) = mpsc::channel();
+        for j in [
+            reject(),
+            Job::Many(vec![reject(), reject()]),
+            Job::Many(vec![reject(), key_change()]),
+            reject(),
+        ] {
+            tx.send(j).unwrap();
+        }
+        let (mut jobs, mut held) = (vec![reject()], VecDeque::new());
+        grow(&mut jobs, &mut held, &rx, 100);
+        assert_eq!(kinds(&jobs), "rrrr");
+        assert_eq!(kinds(held.make_contiguous()), "[rk]");
+        // What came after the authority document is still queued, in order.
+        assert_eq!(kinds(&rx.try_iter().collect::<Vec<_>>()), "r");
+    }
+
+    #[test]
+    fn growing_stops_at_the_largest_batch() {
+        let (tx, rx) = mpsc::channel();
+        for _ in 0..5 {
+            tx.send(reject()).unwrap();
+        }
+        let (mut jobs, mut held) = (Vec::new(), VecDeque::new());
+        grow(&mut jobs, &mut held, &rx, 3);
+        assert_eq!((jobs.len(), held.len(), rx.try_iter().count()), (3, 0, 2));
     }
 }

@@ -30,7 +30,7 @@ use crate::roster::RosterState;
 use crate::submission::Payload;
 
 /// Largest number of jobs taken as one batch.
-const MAX_BATCH: usize = 4096;
+pub(crate) const MAX_BATCH: usize = 4096;
 
 /// A reply channel.
 pub(crate) type Reply<T> = SyncSender<Result<T, SubmitError>>;
@@ -108,6 +108,9 @@ pub(crate) struct Sequencer {
     committer: Option<JoinHandle<()>>,
     /// The shared log in PostgreSQL (`crate::replica`), if the log is shared.
     pg: Option<PgLog>,
+    /// Jobs taken from the queue but not processed yet (`crate::replica`: an authority
+    /// document that arrived while a batch waited for the shared log's lock).
+    pub(crate) held: std::collections::VecDeque<Job>,
 }
 
 fn code_str(r: &Rejection) -> String {
@@ -151,6 +154,7 @@ impl Sequencer {
             to_commit: Some(tx),
             committer: Some(committer),
             pg,
+            held: std::collections::VecDeque::new(),
         })
     }
 
@@ -165,26 +169,30 @@ impl Sequencer {
 
     fn serve(&mut self, rx: &Receiver<Job>) {
         loop {
-            let first = match self.pg.take() {
-                None => match rx.recv() {
-                    Ok(j) => j,
-                    Err(_) => return,
-                },
-                Some(mut pg) => {
-                    // An idle replica follows the shared log.
-                    let r = rx.recv_timeout(crate::replica::TAIL_EVERY);
-                    if let Err(mpsc::RecvTimeoutError::Timeout) = r {
-                        self.tail(&mut pg);
-                    }
-                    self.pg = Some(pg);
-                    match r {
+            let first = match self.held.pop_front() {
+                Some(j) => j,
+                None => match self.pg.take() {
+                    None => match rx.recv() {
                         Ok(j) => j,
-                        Err(mpsc::RecvTimeoutError::Timeout) => continue,
-                        Err(mpsc::RecvTimeoutError::Disconnected) => return,
+                        Err(_) => return,
+                    },
+                    Some(mut pg) => {
+                        // An idle replica follows the shared log.
+                        let r = rx.recv_timeout(crate::replica::TAIL_EVERY);
+                        if let Err(mpsc::RecvTimeoutError::Timeout) = r {
+                            self.tail(&mut pg);
+                        }
+                        self.pg = Some(pg);
+                        match r {
+                            Ok(j) => j,
+                            Err(mpsc::RecvTimeoutError::Timeout) => continue,
+                            Err(mpsc::RecvTimeoutError::Disconnected) => return,
+                        }
                     }
-                }
+                },
             };
             let mut jobs = vec![first];
+            jobs.extend(self.held.drain(..));
             while jobs.len() < MAX_BATCH {
                 match rx.try_recv() {
                     Ok(j) => jobs.push(j),
@@ -194,7 +202,7 @@ impl Sequencer {
             match self.pg.take() {
                 None => self.process(jobs),
                 Some(mut pg) => {
-                    self.process_shared(&mut pg, jobs);
+                    self.process_shared(&mut pg, jobs, rx);
                     self.pg = Some(pg);
                 }
             }
