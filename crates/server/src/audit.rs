@@ -77,6 +77,10 @@ pub struct Audits {
     pub ledger: Ledger,
     /// Audit name → log index of each record, in seq order.
     pub indices: BTreeMap<String, Vec<u64>>,
+    /// The log size these were read up to.
+    pub size: u64,
+    /// How many audit records the log holds below `size`.
+    pub records: u64,
 }
 
 /// The server's audits, loaded from the log on first use.
@@ -92,24 +96,37 @@ const CHUNK: u64 = 4096;
 /// A message naming the log index of an unreadable or out-of-order record.
 pub fn load(log: &canvass_store::tlog::Log, authority: &PublicKey) -> Result<Audits, String> {
     let mut a = Audits::default();
+    refresh(&mut a, log, authority)?;
+    Ok(a)
+}
+
+/// Applies the audit records `log` gained since `a` was read (on a shared log, other
+/// instances log records too).
+///
+/// # Errors
+/// As [`load`]; `a` then stays as it was up to the failing record.
+pub fn refresh(
+    a: &mut Audits,
+    log: &canvass_store::tlog::Log,
+    authority: &PublicKey,
+) -> Result<(), String> {
     let size = log.size();
-    let mut from = 0;
-    while from < size {
-        let to = (from + CHUNK).min(size);
+    while a.size < size {
+        let (from, to) = (a.size, (a.size + CHUNK).min(size));
         let entries = log.entries(from..to).map_err(|e| e.to_string())?;
         for (index, e) in (from..to).zip(entries) {
-            if !is_audit_entry(&e) {
-                continue;
+            if is_audit_entry(&e) {
+                let r = open(&e, authority).map_err(|err| format!("log entry {index}: {err}"))?;
+                a.ledger
+                    .apply(&r)
+                    .map_err(|err| format!("log entry {index}: {err}"))?;
+                a.indices.entry(r.audit.clone()).or_default().push(index);
+                a.records += 1;
             }
-            let r = open(&e, authority).map_err(|err| format!("log entry {index}: {err}"))?;
-            a.ledger
-                .apply(&r)
-                .map_err(|err| format!("log entry {index}: {err}"))?;
-            a.indices.entry(r.audit.clone()).or_default().push(index);
+            a.size = index + 1;
         }
-        from = to;
     }
-    Ok(a)
+    Ok(())
 }
 
 /// Checks a start record against the log: `results` names a logged snapshot entry, and when
@@ -194,10 +211,12 @@ fn check_start(app: &App, s: &Start) -> Result<(), String> {
 }
 
 impl App {
-    /// Appends a checked document as one log entry, in order with the sequencer's batches.
-    fn append_entry(&self, doc: &[u8]) -> Result<u64, SubmitError> {
+    /// Appends a checked document as one log entry, in order with the sequencer's batches,
+    /// if the log still holds `records` audit records (else nothing is logged).
+    fn append_entry(&self, doc: &[u8], records: u64) -> Result<u64, SubmitError> {
         self.send(|reply| crate::sequencer::Job::Audit {
             doc: doc.to_vec(),
+            records,
             reply,
         })
     }
@@ -207,15 +226,10 @@ impl App {
         f: impl FnOnce(&mut Audits) -> Result<T, AuditSubmitError>,
     ) -> Result<T, AuditSubmitError> {
         let mut cell = lock(&self.audits.0);
-        if cell.is_none() {
-            let a = load(self.log(), self.roster_state().authority())
-                .map_err(AuditSubmitError::Internal)?;
-            *cell = Some(a);
-        }
-        match cell.as_mut() {
-            Some(a) => f(a),
-            None => Err(AuditSubmitError::Internal("audits not loaded".into())),
-        }
+        let a = cell.get_or_insert_with(Audits::default);
+        refresh(a, self.log(), self.roster_state().authority())
+            .map_err(AuditSubmitError::Internal)?;
+        f(a)
     }
 
     /// Logs an authority-signed audit record (`canvass-audit/v1`) once it follows from the
@@ -247,7 +261,7 @@ impl App {
                 None => a.ledger.apply(&r),
             }
             .map_err(|e| AuditSubmitError::Refused(e.to_string()))?;
-            let index = self.append_entry(doc).map_err(|e| match e {
+            let index = self.append_entry(doc, a.records).map_err(|e| match e {
                 SubmitError::Rejected(r) => AuditSubmitError::Refused(r.message),
                 SubmitError::Internal(m) => AuditSubmitError::Internal(m),
             })?;
@@ -255,6 +269,9 @@ impl App {
                 a.ledger.audits.insert(r.audit.clone(), st);
             }
             a.indices.entry(r.audit.clone()).or_default().push(index);
+            // The sequencer logged it only if no other audit record came first.
+            a.records += 1;
+            a.size = index + 1;
             Ok(index)
         })
     }

@@ -110,6 +110,7 @@ pub(crate) fn open_in(
         certified: HashMap::new(),
         changed: HashMap::new(),
         snapshots: HashMap::new(),
+        audits: 0,
     };
     let size = log.size();
     let mut roster_bytes = Vec::new();
@@ -122,6 +123,7 @@ pub(crate) fn open_in(
         let to = (from + CHUNK).min(size);
         for (index, e) in (from..to).zip(log.entries(from..to)?) {
             if crate::audit::skip_on_replay(&e) {
+                st.audits += 1;
                 continue;
             }
             let Some(r) = roster.as_mut() else {
@@ -224,6 +226,7 @@ pub(crate) fn apply_entry(
     st: &mut State,
 ) -> Result<Applied, AppError> {
     if crate::audit::skip_on_replay(e) {
+        st.audits += 1;
         return Ok(Applied::Other);
     }
     let k =

@@ -393,7 +393,11 @@ impl Sequencer {
         match job {
             Job::KeyChange { doc, reply } => drop(reply.send(self.key_change(&doc, Some(locked)))),
             Job::Certify { doc, reply } => drop(reply.send(self.certify(&doc, Some(locked)))),
-            Job::Audit { doc, reply } => drop(reply.send(self.log_one(&doc, Some(locked)))),
+            Job::Audit {
+                doc,
+                records,
+                reply,
+            } => drop(reply.send(self.log_audit(&doc, records, Some(locked)))),
             other => refuse(other, "not an authority document"),
         }
     }

@@ -56,8 +56,13 @@ pub(crate) enum Job {
     KeyChange { doc: Vec<u8>, reply: Reply<u64> },
     /// A signed certification.
     Certify { doc: Vec<u8>, reply: Reply<u64> },
-    /// A checked audit record (`crate::audit`), logged as it is.
-    Audit { doc: Vec<u8>, reply: Reply<u64> },
+    /// A checked audit record (`crate::audit`), logged as it is if the log still holds
+    /// `records` audit records (the ones it was checked against).
+    Audit {
+        doc: Vec<u8>,
+        records: u64,
+        reply: Reply<u64>,
+    },
     /// Several `Submit` and `Reject` jobs sent together (`App::submit_batch`): taken in this
     /// order into the same log batch, so they share one group commit and one results snapshot.
     Many(Vec<Job>),
@@ -86,6 +91,8 @@ pub(crate) struct State {
     pub(crate) changed: HashMap<String, u64>,
     /// Snapshot entries: `after` → results SHA-256.
     pub(crate) snapshots: HashMap<u64, [u8; 32]>,
+    /// Audit records in the log.
+    pub(crate) audits: u64,
 }
 
 struct MapHistory<'a>(&'a HashMap<String, Accepts>);
@@ -280,10 +287,14 @@ impl Sequencer {
                 self.barrier();
                 let _ = reply.send(self.certify(&doc, None));
             }
-            Job::Audit { doc, reply } => {
+            Job::Audit {
+                doc,
+                records,
+                reply,
+            } => {
                 self.commit(std::mem::take(batch));
                 self.barrier();
-                let _ = reply.send(self.log_one(&doc, None));
+                let _ = reply.send(self.log_audit(&doc, records, None));
             }
             Job::Contest { id, reply } => contests.push((id, reply)),
             Job::Many(jobs) => {
@@ -487,6 +498,29 @@ impl Sequencer {
         self.next = range.end;
         committer::checkpoint_through(&self.shared, range.end).map_err(SubmitError::Internal)?;
         Ok(range.start)
+    }
+
+    /// Appends an audit record checked against `records` audit records, unless the log has
+    /// others by now (another instance on a shared log logged one).
+    pub(crate) fn log_audit(
+        &mut self,
+        doc: &[u8],
+        records: u64,
+        locked: Option<Locked<'_>>,
+    ) -> Result<u64, SubmitError> {
+        if records != self.st.audits {
+            return Err(SubmitError::Rejected(Rejection::new(
+                C::BadSequence,
+                "document",
+                format!(
+                    "the log holds {} audit records, this one was checked against {records}: another server logged one meanwhile; nothing was logged: check the record against the audit's latest state and send it again",
+                    self.st.audits
+                ),
+            )));
+        }
+        let index = self.log_one(doc, locked)?;
+        self.st.audits += 1;
+        Ok(index)
     }
 
     fn rejected(&self, doc: &[u8], r: Rejection) -> SubmitError {

@@ -8,12 +8,18 @@
 mod pg;
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use canvass_audit::workflow::{
+    AuditRecord, AuditState, ContestSpec, Method, ResultsRef, Start, Step, manifest_parts,
+};
 
 use canvass_model::{ContestCount, PrecinctResult, SelectionCount};
-use canvass_server::entry::{self, EntryKind};
+use canvass_server::audit::AuditSubmitError;
+use canvass_server::entry::{self, EntryKind, SnapshotEntry};
 use canvass_server::io::{self, KeySource};
 use canvass_server::{
     App, KeyAction, KeyChange, Options, Payload, RejectCode, SecretKey, Submission, SubmitError,
@@ -80,18 +86,14 @@ fn revoke(j: &str, sequence: u64, k: &SecretKey, authority: &SecretKey) -> Strin
     .sign(authority)
 }
 
-/// A county, the log index of each acknowledged report by sequence, and the first refusal.
-type Sent = (String, BTreeMap<u64, u64>, Option<(u64, RejectCode)>);
-
-#[test]
-fn two_instances_under_load_keep_one_order_with_key_changes() {
-    let pgs = pg::PgServer::start();
+/// Three copies of one new data directory (`i0`, `i1`, `i2`), the first two opened as
+/// instances on a fresh database of `pgs` with `--shared-log`, and their options.
+fn cluster(pgs: &pg::PgServer) -> (tempfile::TempDir, [PathBuf; 3], Vec<Arc<App>>, Options) {
     let db = canvass_store::Database::parse(&pgs.fresh_database()).unwrap();
     let t = tempfile::tempdir().unwrap();
-    let dirs = [t.path().join("i0"), t.path().join("i1")];
-    let third = t.path().join("i2");
+    let dirs = ["i0", "i1", "i2"].map(|d| t.path().join(d));
     io::init_keys(&dirs[0], &us2020(), KeySource::Seeded(11)).unwrap();
-    for to in [&dirs[1], &third] {
+    for to in &dirs[1..] {
         let st = std::process::Command::new("cp")
             .arg("-a")
             .args([&dirs[0], to])
@@ -104,10 +106,35 @@ fn two_instances_under_load_keep_one_order_with_key_changes() {
         shared_log: true,
         ..Default::default()
     };
-    let apps: Vec<Arc<App>> = dirs
+    let apps = dirs[..2]
         .iter()
         .map(|d| Arc::new(App::open_with(d, us2020(), options.clone()).unwrap()))
         .collect();
+    (t, dirs, apps, options)
+}
+
+/// Waits until both instances' tile directories hold the same number of entries.
+fn settle(apps: &[Arc<App>]) -> u64 {
+    let size = |a: &App| a.log().size();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while size(&apps[0]) != size(&apps[1]) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(
+        size(&apps[0]),
+        size(&apps[1]),
+        "the instances' logs differ in size"
+    );
+    size(&apps[0])
+}
+
+/// A county, the log index of each acknowledged report by sequence, and the first refusal.
+type Sent = (String, BTreeMap<u64, u64>, Option<(u64, RejectCode)>);
+
+#[test]
+fn two_instances_under_load_keep_one_order_with_key_changes() {
+    let pgs = pg::PgServer::start();
+    let (_t, dirs, apps, options) = cluster(&pgs);
     let authority = io::read_secret_key(&io::authority_key_path(&dirs[0])).unwrap();
 
     // Pennsylvania's 67 counties (42001, 42003, ...), each sent by one thread to one
@@ -145,7 +172,7 @@ fn two_instances_under_load_keep_one_order_with_key_changes() {
             })
             .collect();
         // Revocations sent to both instances while the reports flow.
-        std::thread::sleep(std::time::Duration::from_millis(300));
+        std::thread::sleep(Duration::from_millis(300));
         let mut at = BTreeMap::new();
         for (n, j) in revoked.iter().enumerate() {
             let k = key(&dirs[0], j);
@@ -154,9 +181,9 @@ fn two_instances_under_load_keep_one_order_with_key_changes() {
                 .submit_key_change(revoke(j, n as u64 + 1, &k, &authority).as_bytes())
                 .unwrap();
             at.insert(j.to_string(), i);
-            std::thread::sleep(std::time::Duration::from_millis(50));
+            std::thread::sleep(Duration::from_millis(50));
         }
-        std::thread::sleep(std::time::Duration::from_millis(300));
+        std::thread::sleep(Duration::from_millis(300));
         stop.store(true, Ordering::Relaxed);
         let out: Vec<_> = workers.into_iter().map(|w| w.join().unwrap()).collect();
         out.into_iter()
@@ -179,13 +206,7 @@ fn two_instances_under_load_keep_one_order_with_key_changes() {
     });
 
     // Both instances end with the same log: wait for the idle one to follow.
-    let size = |a: &App| a.log().size();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while size(&apps[0]) != size(&apps[1]) && std::time::Instant::now() < deadline {
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    let n = size(&apps[0]);
-    assert_eq!(n, size(&apps[1]), "the instances' logs differ in size");
+    let n = settle(&apps);
     let e0 = apps[0].log().entries(0..n).unwrap();
     assert_eq!(e0, apps[1].log().entries(0..n).unwrap());
 
@@ -232,8 +253,102 @@ fn two_instances_under_load_keep_one_order_with_key_changes() {
 
     // A third instance started afterwards (its tile directory empty) fills it from the
     // shared log and replays it to the same results.
-    let app3 = App::open_with(&third, us2020(), options).unwrap();
+    let app3 = App::open_with(&dirs[2], us2020(), options).unwrap();
     assert_eq!(app3.log().size(), n);
     assert_eq!(app3.results_json(), apps[0].results_json());
     assert_eq!(apps[1].results_json(), apps[0].results_json());
+}
+
+/// The start record of a ballot-polling audit of president-PA on `app`'s latest snapshot.
+fn start_record(app: &App) -> AuditRecord {
+    let snap = app.snapshot();
+    let after = snap.log_index.unwrap();
+    let entry = SnapshotEntry::parse(&app.log().entry(after).unwrap()).unwrap();
+    let c = snap
+        .results
+        .contests
+        .iter()
+        .find(|c| c.id == "president-PA")
+        .unwrap();
+    AuditRecord {
+        audit: "rla".into(),
+        seq: 1,
+        step: Step::Start(Start {
+            election: "us-2020".into(),
+            results: ResultsRef {
+                after,
+                results_sha256: entry.results_sha256,
+            },
+            risk_limit: "0.10".into(),
+            seed: "80351327650279423891".into(),
+            max_rounds: 2,
+            contests: vec![ContestSpec {
+                id: c.id.clone(),
+                name: c.name.clone(),
+                method: Method::Bravo,
+                winners: 1,
+                ballots: c.ballots,
+                tally: c.totals.0.clone(),
+                batches: Vec::new(),
+            }],
+        }),
+    }
+}
+
+#[test]
+fn audit_records_logged_by_one_instance_are_followed_by_the_other() {
+    let pgs = pg::PgServer::start();
+    let (_t, dirs, apps, options) = cluster(&pgs);
+    let authority = io::read_secret_key(&io::authority_key_path(&dirs[0])).unwrap();
+    let sign = |r: &AuditRecord| canvass_server::audit::sign(r, &authority);
+    let k = key(&dirs[0], "42001");
+    apps[0]
+        .submit(report("42001", 1, &k).as_bytes(), None)
+        .unwrap();
+    settle(&apps);
+    // Both have read the log's audits (none yet) before any is logged.
+    for app in &apps {
+        assert!(app.audit_names().unwrap().is_empty());
+    }
+
+    // Started on one instance, the audit is seen, and continued, on the other.
+    let start = start_record(&apps[0]);
+    let i0 = apps[0].submit_audit(sign(&start).as_bytes()).unwrap();
+    settle(&apps);
+    let (st, at) = apps[1]
+        .audit("rla")
+        .unwrap()
+        .expect("the other instance sees the audit");
+    assert_eq!(at, vec![i0]);
+    let csv = "jurisdiction,batch,ballots\nAdams,B1,60\nAdams,B2,41\n";
+    let part = manifest_parts("rla", st.next_seq(), "Adams", csv).remove(0);
+    let i1 = apps[1].submit_audit(sign(&part).as_bytes()).unwrap();
+    assert!(i1 > i0);
+
+    // A record checked against the audit without that part (the same seq, other content)
+    // is refused by either instance, whether or not it has read the part yet.
+    let mut st0 = AuditState::start(&start).unwrap();
+    let rival = manifest_parts(
+        "rla",
+        st0.next_seq(),
+        "Adams",
+        "jurisdiction,batch,ballots\nAdams,B1,101\n",
+    )
+    .remove(0);
+    st0.apply(&rival).unwrap();
+    for app in &apps {
+        match app.submit_audit(sign(&rival).as_bytes()) {
+            Err(AuditSubmitError::Refused(m)) => assert!(!m.is_empty()),
+            other => panic!("a rival record was not refused: {other:?}"),
+        }
+    }
+
+    // Both instances, and a third started afterwards from the shared log, agree.
+    settle(&apps);
+    let app3 = App::open_with(&dirs[2], us2020(), options).unwrap();
+    for app in [&*apps[0], &*apps[1], &app3] {
+        let (st, at) = app.audit("rla").unwrap().unwrap();
+        assert_eq!(at, vec![i0, i1]);
+        assert_eq!(st.next_seq(), 3);
+    }
 }
