@@ -12,6 +12,7 @@
 //! committer thread, `spawn_blocking`), never from inside an async task.
 
 use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
 
 use ::postgres::{Client, NoTls, Row};
 
@@ -119,13 +120,35 @@ pub fn redact(url: &str) -> String {
 /// # Errors
 /// [`DbError::Postgres`] if it cannot connect or migrate, [`DbError::TooNew`] if the schema
 /// was made by a newer canvass.
+/// The connection settings of `url`, with what the URL leaves out set for a server that must
+/// notice a dead peer: connecting gives up after 10 s, and a TCP connection that stops
+/// answering is dropped after about 11 s (keepalives after 5 s idle, every 2 s, 3 missed),
+/// so an instance never waits for ever on a database host that vanished.
+fn config(url: &str) -> Result<::postgres::Config, ::postgres::Error> {
+    let mut c: ::postgres::Config = url.parse()?;
+    let given = |k: &str| url.contains(k);
+    if !given("connect_timeout") {
+        c.connect_timeout(Duration::from_secs(10));
+    }
+    if !given("keepalives_idle") {
+        c.keepalives_idle(Duration::from_secs(5));
+    }
+    if !given("keepalives_interval") {
+        c.keepalives_interval(Duration::from_secs(2));
+    }
+    if !given("keepalives_retries") {
+        c.keepalives_retries(3);
+    }
+    Ok(c)
+}
+
 pub(crate) fn connect_migrated(url: &str) -> Result<Client, DbError> {
     let name = redact(url);
     let pg = |source| DbError::Postgres {
         database: name.clone(),
         source,
     };
-    let mut client = Client::connect(url, NoTls).map_err(pg)?;
+    let mut client = config(url).map_err(pg)?.connect(NoTls).map_err(pg)?;
     let mut tx = client.transaction().map_err(pg)?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
         .map_err(pg)?;
@@ -546,4 +569,21 @@ pub(crate) fn insert_rows(
         ),
         &[&idx, &js, &seqs, &digests, &sup, &at, &docs],
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dead_peers_are_noticed_unless_the_url_says_otherwise() {
+        let c = config("host=/tmp dbname=x user=u").unwrap();
+        assert_eq!(c.get_connect_timeout(), Some(&Duration::from_secs(10)));
+        assert_eq!(c.get_keepalives_idle(), Duration::from_secs(5));
+        assert_eq!(c.get_keepalives_interval(), Some(Duration::from_secs(2)));
+        assert_eq!(c.get_keepalives_retries(), Some(3));
+        let c = config("postgresql://u@h/x?connect_timeout=3&keepalives_idle=60").unwrap();
+        assert_eq!(c.get_connect_timeout(), Some(&Duration::from_secs(3)));
+        assert_eq!(c.get_keepalives_idle(), Duration::from_secs(60));
+    }
 }
