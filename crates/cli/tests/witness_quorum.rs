@@ -2,7 +2,10 @@
 //! checkpoints are published only with K valid cosignatures; with too few witnesses up the
 //! previous checkpoint stays public, and publication resumes when a witness comes back,
 //! also after a restart that leaves a witness ahead of the published checkpoint (its 409).
+//! Two instances on a shared log (`--shared-log`) share the witnesses: both publish
+//! cosigned checkpoints of the one log.
 
+mod backends;
 mod common;
 
 use common::{canvass, json, keys_init, serve, tmpdir};
@@ -258,4 +261,126 @@ fn checkpoints_are_published_only_with_the_witness_quorum() {
         "{}",
         String::from_utf8_lossy(&v.stdout)
     );
+}
+
+/// Generates a witness key named `name`; returns its vkey.
+fn witness_keygen(key: &Path, name: &str) -> String {
+    let out = canvass(&[
+        "witness",
+        "keygen",
+        "--name",
+        name,
+        "--out",
+        key.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+#[test]
+fn two_instances_on_a_shared_log_share_the_witnesses() {
+    let pgs = backends::pg::PgServer::start();
+    let db = pgs.fresh_database();
+    let t = tmpdir("shared-witness");
+    let dirs = [t.join("i0"), t.join("i1")];
+    let d: Vec<&str> = dirs.iter().map(|p| p.to_str().unwrap()).collect();
+    keys_init(d[0], "5");
+    let st = Command::new("cp")
+        .args(["-a", d[0], d[1]])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let log_vkey = std::fs::read_to_string(dirs[0].join("log.vkey")).unwrap();
+    let log_vkey = log_vkey.trim();
+    let log = LogVerifier::from_vkey(log_vkey).unwrap();
+
+    // One witness, quorum 1, for both instances.
+    let wkey = t.join("w.key");
+    let wvkey = witness_keygen(&wkey, "witness.example/shared");
+    let waddr = format!("127.0.0.1:{}", free_port());
+    let _w = witness(&wkey, &waddr, log_vkey, &t.join("w-state"));
+    let cosigner = CosignatureVerifier::from_vkey(&wvkey).unwrap();
+    let witness_arg = format!("{wvkey}=http://{waddr}");
+    let args = [
+        "--database",
+        &db,
+        "--shared-log",
+        "--witness",
+        &witness_arg,
+        "--quorum",
+        "1",
+        "--witness-timeout",
+        "2",
+    ];
+    let (_s0, url0) = serve(d[0], &args);
+    let (_s1, url1) = serve(d[1], &args);
+
+    // Reports sent in turn to one instance and the other.
+    let csv = t.join("adams.csv");
+    let key = dirs[0].join("keys/jurisdictions/42001.key");
+    let mut last = 0;
+    for seq in 1..=4u64 {
+        std::fs::write(
+            &csv,
+            format!(
+                "precinct,portion,counting_group,contest,selection,line,votes\n\
+                 42001,,,president-PA,@ballots,,100\n\
+                 42001,,,president-PA,biden-harris,,{}\n\
+                 42001,,,president-PA,trump-pence,,38\n",
+                55 + seq
+            ),
+        )
+        .unwrap();
+        let url = if seq % 2 == 1 { &url0 } else { &url1 };
+        let seq_s = seq.to_string();
+        let prev = (seq - 1).to_string();
+        let mut extra = vec!["--sequence", seq_s.as_str()];
+        if seq > 1 {
+            extra.extend(["--amends", prev.as_str(), "--reason", "recount"]);
+        }
+        last = submit(url, &key, &csv, &extra);
+    }
+
+    // Each instance publishes a checkpoint covering the last report, signed by the log and
+    // cosigned by the witness, and the two agree on the tree at the same size.
+    let notes: Vec<String> = [&url0, &url1].iter().map(|u| wait_for(u, last)).collect();
+    let mut trees = Vec::new();
+    for note in &notes {
+        let c = log
+            .open_checkpoint(note.as_bytes())
+            .expect("signed by the log");
+        assert!(
+            matches!(cosigner.cosigned_at(note.as_bytes()), Ok(Some(_))),
+            "not cosigned: {note}"
+        );
+        trees.push((c.size, c.root));
+    }
+    if trees[0].0 == trees[1].0 {
+        assert_eq!(trees[0], trees[1], "two trees of one size");
+    }
+
+    // `canvass verify` passes against both, with the witness policy.
+    let (status, policy) = get(&format!("{url0}/log/witnesses"));
+    assert_eq!(status, 200);
+    let policy_file = t.join("policy.txt");
+    std::fs::write(&policy_file, &policy).unwrap();
+    for url in [&url0, &url1] {
+        let v = canvass(&[
+            "verify",
+            url,
+            "--policy",
+            policy_file.to_str().unwrap(),
+            "--json",
+        ]);
+        assert_eq!(
+            v.status.code(),
+            Some(0),
+            "{url}: {}",
+            String::from_utf8_lossy(&v.stdout)
+        );
+    }
 }
