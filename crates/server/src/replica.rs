@@ -82,17 +82,23 @@ pub(crate) fn sync_cache(
         )
         .into());
     }
-    for at in [0, local.saturating_sub(1)] {
-        if at < local && pg.entries(at..at + 1)?.first() != Some(&log.entry(at)?) {
+    // Every local entry must be the shared log's (a local log of another history is refused,
+    // also where only its middle differs).
+    let mut at = 0;
+    while at < local {
+        let to = (at + CHUNK).min(local);
+        let (mine, theirs) = (log.entries(at..to)?, pg.entries(at..to)?);
+        if let Some(i) = mine.iter().zip(&theirs).position(|(a, b)| a != b) {
             return Err(other(
-                at,
+                at + i as u64,
                 format!(
-                    "differs from the local log's entry there ({})",
+                    "differs from the local log's entry there ({}): this data directory holds another log; give the instance a copy of a data directory without entries, or of one on this shared log",
                     log.dir().display()
                 ),
             )
             .into());
         }
+        at = to;
     }
     let mut from = local;
     while from < size {

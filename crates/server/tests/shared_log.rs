@@ -352,3 +352,47 @@ fn audit_records_logged_by_one_instance_are_followed_by_the_other() {
         assert_eq!(st.next_seq(), 3);
     }
 }
+
+#[test]
+fn a_local_log_of_another_history_is_refused_even_where_only_its_middle_differs() {
+    let pgs = pg::PgServer::start();
+    let (_t, dirs, apps, options) = cluster(&pgs);
+    drop(apps);
+    // Two more data directories with the same keys and roster, each with its own report of
+    // Adams County and then the same key change: equal first and last entries, different
+    // ones between.
+    let t = tempfile::tempdir().unwrap();
+    let mine = [t.path().join("a"), t.path().join("b")];
+    let authority = io::read_secret_key(&io::authority_key_path(&dirs[0])).unwrap();
+    let k = key(&dirs[0], "42003");
+    for (n, d) in mine.iter().enumerate() {
+        let st = std::process::Command::new("cp")
+            .arg("-a")
+            .args([&dirs[2], d])
+            .status()
+            .unwrap();
+        assert!(st.success());
+        let app = App::open(d, us2020()).unwrap();
+        let county = ["42001", "42005"][n];
+        app.submit(report(county, 1, &key(d, county)).as_bytes(), None)
+            .unwrap();
+        app.submit_key_change(revoke("42003", 1, &k, &authority).as_bytes())
+            .unwrap();
+    }
+    let db = canvass_store::Database::parse(&pgs.fresh_database()).unwrap();
+    let shared = Options {
+        database: Some(db),
+        ..options
+    };
+    // The first starts the (empty) shared log with its own log.
+    drop(App::open_with(&mine[0], us2020(), shared.clone()).unwrap());
+    // The second's log has the same size, first and last entries, but another report.
+    let err = match App::open_with(&mine[1], us2020(), shared) {
+        Ok(_) => panic!("a log of another history was taken for the shared one"),
+        Err(e) => e.to_string(),
+    };
+    assert!(
+        err.contains("differs from the local log's entry there"),
+        "{err}"
+    );
+}
