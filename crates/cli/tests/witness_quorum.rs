@@ -139,21 +139,7 @@ fn checkpoints_are_published_only_with_the_witness_quorum() {
     let mut keys = Vec::new();
     for i in 1..=3 {
         let key = t.join(format!("w{i}.key"));
-        let name = format!("witness.example/w{i}");
-        let out = canvass(&[
-            "witness",
-            "keygen",
-            "--name",
-            &name,
-            "--out",
-            key.to_str().unwrap(),
-        ]);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let vkey = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+        let vkey = witness_keygen(&key, &format!("witness.example/w{i}"));
         keys.push((key, vkey, format!("127.0.0.1:{}", free_port())));
     }
     let verifiers: Vec<CosignatureVerifier> = keys
@@ -246,11 +232,16 @@ fn checkpoints_are_published_only_with_the_witness_quorum() {
     drop(w1);
 
     // `canvass verify` checks the cosignatures against the served policy.
+    verify_with_policy(&url, &policy, &t);
+}
+
+/// `canvass verify URL --policy` with the witness policy `policy` passes.
+fn verify_with_policy(url: &str, policy: &str, t: &Path) {
     let policy_file = t.join("policy.txt");
-    std::fs::write(&policy_file, &policy).unwrap();
+    std::fs::write(&policy_file, policy).unwrap();
     let v = canvass(&[
         "verify",
-        &url,
+        url,
         "--policy",
         policy_file.to_str().unwrap(),
         "--json",
@@ -258,7 +249,7 @@ fn checkpoints_are_published_only_with_the_witness_quorum() {
     assert_eq!(
         v.status.code(),
         Some(0),
-        "{}",
+        "{url}: {}",
         String::from_utf8_lossy(&v.stdout)
     );
 }
@@ -366,21 +357,7 @@ fn two_instances_on_a_shared_log_share_the_witnesses() {
     // `canvass verify` passes against both, with the witness policy.
     let (status, policy) = get(&format!("{url0}/log/witnesses"));
     assert_eq!(status, 200);
-    let policy_file = t.join("policy.txt");
-    std::fs::write(&policy_file, &policy).unwrap();
     for url in [&url0, &url1] {
-        let v = canvass(&[
-            "verify",
-            url,
-            "--policy",
-            policy_file.to_str().unwrap(),
-            "--json",
-        ]);
-        assert_eq!(
-            v.status.code(),
-            Some(0),
-            "{url}: {}",
-            String::from_utf8_lossy(&v.stdout)
-        );
+        verify_with_policy(url, &policy, &t);
     }
 }

@@ -451,14 +451,22 @@ fn append_row_by_row(
             log_index: r.log_index,
         };
         let seq = sql_int(r.sequence);
+        // Whether (jurisdiction, sequence) is stored: with this digest (`Some(true)`) or
+        // another (`Some(false)`).
+        let stored = |tx: &mut ::postgres::Transaction<'_>| -> Result<Option<bool>, DbError> {
+            Ok(tx
+                .query_opt(&find, &[&r.jurisdiction, &seq])
+                .map_err(pg)?
+                .map(|row| row.get::<_, &[u8]>(0) == r.digest))
+        };
         // Dropping `tx` without commit rolls back the whole batch on every early return.
-        if let Some(row) = tx.query_opt(&find, &[&r.jurisdiction, &seq]).map_err(pg)? {
-            let d: &[u8] = row.get(0);
-            if d == r.digest {
+        match stored(&mut tx)? {
+            Some(true) => {
                 out.push(Appended::AlreadyPresent);
                 continue;
             }
-            return Err(conflict());
+            Some(false) => return Err(conflict()),
+            None => {}
         }
         let n = tx
             .execute(
@@ -475,15 +483,12 @@ fn append_row_by_row(
             )
             .map_err(pg)?;
         if n != 1 {
-            // Another instance may have committed the same submission since `find` ran
+            // Another instance may have committed the same submission since `stored` ran
             // (READ COMMITTED: the next statement sees it); otherwise the log index is
             // taken.
-            if let Some(row) = tx.query_opt(&find, &[&r.jurisdiction, &seq]).map_err(pg)? {
-                let d: &[u8] = row.get(0);
-                if d == r.digest {
-                    out.push(Appended::AlreadyPresent);
-                    continue;
-                }
+            if stored(&mut tx)? == Some(true) {
+                out.push(Appended::AlreadyPresent);
+                continue;
             }
             return Err(conflict());
         }
