@@ -233,6 +233,13 @@ pub(crate) struct Shared {
     pub(crate) witnessing: Option<crate::witnessing::Witnessing>,
 }
 
+impl Shared {
+    /// The published results snapshot.
+    pub(crate) fn snapshot(&self) -> Arc<Snapshot> {
+        Arc::clone(&self.snapshot.read().unwrap_or_else(PoisonError::into_inner))
+    }
+}
+
 /// The checkpointer's state.
 pub(crate) struct Cp {
     /// Tree size of the latest published checkpoint.
@@ -376,7 +383,11 @@ impl App {
                         .map_err(|e| AppError::LogKey(format!("the published checkpoint: {e}")))?
                         .size
                 };
-                let w = crate::witnessing::Witnessing::new(config, Some((size, &note)));
+                let w = crate::witnessing::Witnessing::new(
+                    config,
+                    Some((size, &note)),
+                    options.shared_log,
+                );
                 (size, note, Some(w))
             }
         };
@@ -544,13 +555,7 @@ impl App {
 
     /// The latest published results snapshot (no recomputation).
     pub fn snapshot(&self) -> Arc<Snapshot> {
-        Arc::clone(
-            &self
-                .shared
-                .snapshot
-                .read()
-                .unwrap_or_else(PoisonError::into_inner),
-        )
+        self.shared.snapshot()
     }
 
     /// Contest `id` at every level (state, county, congressional district, reporting unit),

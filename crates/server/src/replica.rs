@@ -283,7 +283,7 @@ impl Sequencer {
         }
         let snapshot = match caught.snapshot {
             Some(s) => self.make_snapshot(s).1,
-            None => (*self.published_snapshot()).clone(),
+            None => (*self.shared.snapshot()).clone(),
         };
         match self.shared.log.submit(&caught.entries) {
             Ok(pending) => {
@@ -299,16 +299,6 @@ impl Sequencer {
                 answer_all(batch, &msg);
             }
         }
-    }
-
-    fn published_snapshot(&self) -> Arc<Snapshot> {
-        Arc::clone(
-            &self
-                .shared
-                .snapshot
-                .read()
-                .unwrap_or_else(PoisonError::into_inner),
-        )
     }
 
     /// One batch of submissions (and rejections, contest queries) on the shared log.

@@ -140,6 +140,9 @@ pub(crate) struct Witnessing {
     policy: WitnessPolicy,
     known: Vec<Arc<Mutex<Known>>>,
     agent: ureq::Agent,
+    /// The log is shared with other instances (`--shared-log`): a witness ahead of this
+    /// instance's tree has cosigned another instance's checkpoint, not a rolled-back log.
+    shared_log: bool,
 }
 
 /// The answer of one witness to one request.
@@ -158,7 +161,11 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 impl Witnessing {
     /// Starts from the published checkpoint: witnesses that cosigned it have seen its size.
-    pub(crate) fn new(config: WitnessConfig, published: Option<(u64, &str)>) -> Self {
+    pub(crate) fn new(
+        config: WitnessConfig,
+        published: Option<(u64, &str)>,
+        shared_log: bool,
+    ) -> Self {
         let known = config
             .witnesses
             .iter()
@@ -184,6 +191,7 @@ impl Witnessing {
             config,
             known,
             agent,
+            shared_log,
         }
     }
 
@@ -268,6 +276,12 @@ impl Witnessing {
                             "{name}: answered without a valid cosignature for its key"
                         ));
                     }
+                }
+                Outcome::Conflict(seen) if seen > size && self.shared_log => {
+                    problems.push(format!(
+                        "{name}: has cosigned a tree of {seen} entries, another instance's on \
+                         the shared log; this one has {size} and asks again once it has caught up"
+                    ));
                 }
                 Outcome::Conflict(seen) if seen > size => {
                     problems.push(format!(
