@@ -376,6 +376,31 @@ fn the_results_site_in_chromium() {
         Value::from(true),
         "the flow chart draws the transfers"
     );
+    // Each district's own rounds (its elector) have their own table, with the served winner.
+    let districts = me["district_rcv"]
+        .as_array()
+        .expect("district rounds served");
+    assert_eq!(districts.len(), 2, "ME-01 and ME-02");
+    for d in districts {
+        let id = d["district"].as_str().unwrap();
+        let cols = b.eval(&format!(
+            "document.querySelectorAll('#rcv-{id}-rounds thead th').length - 1"
+        ));
+        assert_eq!(
+            cols,
+            Value::from(d["rcv"]["rounds"].as_array().unwrap().len()),
+            "{id}"
+        );
+        if let Some(w) = d["rcv"]["winner"].as_str() {
+            let text = b.eval(&format!(
+                "document.getElementById('rcv-{id}-h').parentElement.textContent"
+            ));
+            assert!(
+                text.as_str().unwrap().contains(w),
+                "{id}: {w} not in {text}"
+            );
+        }
+    }
     b.screenshot(&out.join("contest-rcv.png"));
     drop(b);
 

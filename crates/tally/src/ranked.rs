@@ -230,19 +230,6 @@ pub fn count(
     Some(out)
 }
 
-/// The winner's selection index in `contest`, from a count of `patterns`; `None` when the
-/// count stops without one.
-pub fn winner(contest: &Contest, patterns: &BTreeMap<Pattern, u64>) -> Option<usize> {
-    let rules = rules(&contest.rule)?;
-    let ids: Vec<String> = contest
-        .selections
-        .iter()
-        .map(|s| s.id.to_string())
-        .collect();
-    let t = rcv::tabulate(&input(contest, &ids, patterns), &rules).ok()?;
-    t.winners.first().map(|c| c.index())
-}
-
 fn input(contest: &Contest, names: &[String], patterns: &BTreeMap<Pattern, u64>) -> rcv::Contest {
     rcv::Contest {
         candidates: contest

@@ -114,6 +114,15 @@ pub struct AreaResult {
     pub undervotes: u64,
 }
 
+/// One congressional district's ranked-choice rounds.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct DistrictRcv {
+    /// The district id, e.g. `ME-02`.
+    pub district: String,
+    /// Its rounds.
+    pub rcv: crate::ranked::RcvResult,
+}
+
 /// One contest's result.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ContestResult {
@@ -162,6 +171,10 @@ pub struct ContestResult {
     /// Ranked-choice contests whose reports all give rankings: the round-by-round count.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rcv: Option<crate::ranked::RcvResult>,
+    /// A ranked-choice presidential contest in a district-method state (Maine): each
+    /// district's own rounds, which decide its elector, once its reports all give rankings.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub district_rcv: Vec<DistrictRcv>,
     /// Reporting units whose counts do not balance.
     pub flags: Vec<BalanceFlag>,
     /// Each selection in detail.
@@ -383,6 +396,7 @@ pub(crate) fn build_contest(
     };
     // District outcomes of statewide presidential contests in district-method states.
     let mut douts = Vec::new();
+    let mut district_rcv = Vec::new();
     if c.office == Office::President
         && cix
             .state
@@ -402,10 +416,20 @@ pub(crate) fn build_contest(
             if let Some(patterns) = cc.ranked.by_district.get(&di).filter(|_| {
                 tot.ballots > 0 && cc.ranked.district_ballots.get(&di) == Some(&tot.ballots)
             }) {
-                out.winners = crate::ranked::winner(c, patterns)
+                let r = crate::ranked::count(c, names, patterns);
+                out.winners = r
+                    .as_ref()
+                    .and_then(|r| r.winner.as_ref())
                     .filter(|_| complete)
+                    .and_then(|w| names.iter().position(|n| n == w))
                     .into_iter()
                     .collect();
+                if let Some(rcv) = r {
+                    district_rcv.push(DistrictRcv {
+                        district: d.id.to_string(),
+                        rcv,
+                    });
+                }
             }
             douts.push((d.id.to_string(), out));
         }
@@ -434,6 +458,7 @@ pub(crate) fn build_contest(
         passed: outcome.passed,
         needs_ranked_choice_rounds: outcome.needs_ranked_choice_rounds,
         rcv,
+        district_rcv,
         flags,
         selections,
         states: levels.states.then(|| {

@@ -201,6 +201,38 @@ fn maine_rounds_match_a_count_by_hand() {
             ("ME-02".to_string(), 1, TRUMP.to_string()),
         ]
     );
+    // Those district rounds are published with the contest.
+    let finals: Vec<(String, Option<u64>, Option<u64>, Option<String>)> = c
+        .district_rcv
+        .iter()
+        .map(|d| {
+            let last = d.rcv.rounds.last().unwrap();
+            (
+                d.district.clone(),
+                votes(last, "Joseph R. Biden"),
+                votes(last, "Donald J. Trump"),
+                d.rcv.winner.clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        finals,
+        vec![
+            (
+                "ME-01".to_string(),
+                Some(50),
+                Some(43),
+                Some(BIDEN.to_string())
+            ),
+            (
+                "ME-02".to_string(),
+                Some(46),
+                Some(54),
+                Some(TRUMP.to_string())
+            ),
+        ]
+    );
+    assert_eq!(c.district_rcv[0].rcv.ballots, 100);
 }
 
 #[test]

@@ -243,16 +243,16 @@ function areaTable(title, c, areas, name) {
     </tbody></table></div>${areas.length > shown.length ? `<p class="muted">First ${shown.length} of ${fmt(areas.length)} shown; the full list is in the <a href="#/downloads">downloads</a>.</p>` : ''}</details>`;
 }
 
-/** A contest's ranked-choice rounds (`rcv` in docs/results-json.md) as a table and a transfer chart. */
-function rounds(rcv) {
+/** A contest's ranked-choice rounds (`rcv` in docs/results-json.md) as a table and a transfer chart; `key` names its ids. */
+function rounds(rcv, title = 'Ranked-choice rounds', key = 'rcv') {
   const rs = rcv.rounds || [];
   const stopped = rcv.stopped ? `<p class="flag" role="alert">The count stopped: ${esc(rcv.stopped)}</p>` : '';
-  if (!rs.length) return `<section aria-labelledby="rcv-h"><h2 id="rcv-h">Ranked-choice rounds</h2>${stopped}</section>`;
+  if (!rs.length) return `<section aria-labelledby="${key}-h"><h2 id="${key}-h">${esc(title)}</h2>${stopped}</section>`;
   const names = Object.keys(rs[0].tally);
   const inactive = (r) => Object.values(r.inactive || {}).reduce((a, x) => a + Number(x || 0), 0);
   const rules = [rcv.batch_elimination ? 'every candidate who cannot win is eliminated at once' : 'the last candidate is eliminated each round',
     rcv.continue_until_two ? 'rounds go on until two candidates remain' : 'the count stops at a majority of continuing ballots'].join('; ');
-  const table = `<div class="table-scroll"><table id="rcv-rounds"><caption>Round-by-round count of ${fmt(rcv.ballots)} ballots (${fmt(rcv.undervotes)} rank nobody). Rules: ${esc(rules)}.</caption>
+  const table = `<div class="table-scroll"><table id="${key}-rounds"><caption>Round-by-round count of ${fmt(rcv.ballots)} ballots (${fmt(rcv.undervotes)} rank nobody). Rules: ${esc(rules)}.</caption>
     <thead><tr><th scope="col">Candidate</th>${rs.map((r) => `<th scope="col" class="num">Round ${r.round}</th>`).join('')}</tr></thead><tbody>
     ${names.map((n) => `<tr><th scope="row">${esc(n)}</th>${rs.map((r) => `<td class="num">${n in r.tally ? fmt(r.tally[n]) : ''}</td>`).join('')}</tr>`).join('')}
     <tr><th scope="row">Inactive ballots</th>${rs.map((r) => `<td class="num">${fmt(inactive(r))}</td>`).join('')}</tr>
@@ -284,7 +284,7 @@ function rounds(rcv) {
   names.forEach((n, i) => { svg += `<text x="${W - 4}" y="${y(i) + 14}" text-anchor="end" style="font-size:11px">${esc(short(n))}</text>`; });
   const chart = `<figure class="flow"><figcaption>Transfers between rounds (line width: votes moved; lines to the bottom edge: ballots that became inactive)</figcaption>
     <svg viewBox="0 0 ${W} ${H}" role="img" aria-label="Flow of transferred votes between rounds; the table above has the same figures">${svg}</svg></figure>`;
-  return `<section aria-labelledby="rcv-h"><h2 id="rcv-h">Ranked-choice rounds</h2>${table}${chart}</section>`;
+  return `<section aria-labelledby="${key}-h"><h2 id="${key}-h">${esc(title)}</h2>${table}${chart}</section>`;
 }
 
 export async function contestPage(root, id) {
@@ -295,8 +295,9 @@ export async function contestPage(root, id) {
     if (c.counties?.length) levels.push(areaTable('County', c, c.counties, countyName));
     if (c.districts?.length) levels.push(areaTable('District', c, c.districts, (d) => d));
     if (c.precincts?.length) levels.push(areaTable('Precinct', c, c.precincts, (d) => d));
-    const rcv = c.rcv ? rounds(c.rcv) : c.needs_ranked_choice_rounds
-      ? '<section><h2>Ranked-choice rounds</h2><p>First choices do not decide this contest. The rounds are counted once every reporting jurisdiction has sent its ballots\' rankings.</p></section>' : '';
+    const rcv = (c.rcv ? rounds(c.rcv) : c.needs_ranked_choice_rounds
+      ? '<section><h2>Ranked-choice rounds</h2><p>First choices do not decide this contest. The rounds are counted once every reporting jurisdiction has sent its ballots\' rankings.</p></section>' : '')
+      + (c.district_rcv || []).map((d) => rounds(d.rcv, `Ranked-choice rounds in district ${d.district} (its elector)`, `rcv-${d.district}`)).join('');
     root.innerHTML = `<p class="crumbs"><a href="#/">Nation</a>${c.state ? ` › <a href="#/state/${esc(c.state)}">${esc(stateName(c.state))}</a>` : ''} › ${esc(c.name)}</p>
       <h1>${esc(c.name)}</h1><p>${flags(c)}</p>
       <p>${esc(statusText(c))}. ${fmt(c.ballots)} ballots, ${fmt(c.overvotes)} overvotes, ${fmt(c.undervotes)} undervotes. Margin ${fmt(c.margin_votes)} votes (${esc(c.margin_percent)} points).</p>
