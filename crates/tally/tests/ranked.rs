@@ -202,7 +202,9 @@ fn maine_rounds_match_a_count_by_hand() {
         ]
     );
     // Those district rounds are published with the contest.
-    let finals: Vec<(String, Option<u64>, Option<u64>, Option<String>)> = c
+    // (district, Biden's and Trump's votes in the last round, the winner)
+    type Final = (String, Option<u64>, Option<u64>, Option<String>);
+    let finals: Vec<Final> = c
         .district_rcv
         .iter()
         .map(|d| {
