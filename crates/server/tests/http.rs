@@ -1,57 +1,17 @@
 //! End to end through the real HTTP server on 127.0.0.1 (random port): accepted, replayed
 //! and rejected submissions, the body limit, the results, and recovery on reopen.
 
+mod common;
+
+use common::{doc, pa_vs as pa, us2020};
+
 use std::io::{Read as _, Write as _};
 use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
 use std::sync::Arc;
 
-use canvass_model::{ContestCount, PrecinctResult, SelectionCount};
+use canvass_server::App;
 use canvass_server::io::{self, KeySource};
-use canvass_server::{App, Payload, SecretKey, Submission};
-
-fn us2020() -> canvass_model::Election {
-    canvass_model::builtin("us-2020").unwrap().unwrap()
-}
-
-fn pa(precinct: &str, ballots: u64, biden: u64, trump: u64, selection: &str) -> PrecinctResult {
-    PrecinctResult {
-        precinct: precinct.into(),
-        portion: None,
-        counting_group: None,
-        contests: vec![ContestCount {
-            rankings: Vec::new(),
-            contest: "president-PA".into(),
-            ballots,
-            overvotes: 0,
-            undervotes: 0,
-            votes: vec![
-                SelectionCount {
-                    selection: "biden-harris".into(),
-                    line: None,
-                    votes: biden,
-                },
-                SelectionCount {
-                    selection: selection.into(),
-                    line: None,
-                    votes: trump,
-                },
-            ],
-        }],
-    }
-}
-
-fn doc(key: &SecretKey, j: &str, seq: u64, r: PrecinctResult) -> String {
-    Submission {
-        election: "us-2020".into(),
-        jurisdiction: j.into(),
-        sequence: seq,
-        timestamp: 1_604_448_000,
-        amendment: None,
-        payload: Payload::PrecinctResults { results: vec![r] },
-    }
-    .sign(key)
-}
 
 /// A minimal HTTP/1.1 client: returns (status, body).
 fn request(addr: SocketAddr, method: &str, path: &str, body: &[u8]) -> (u16, String) {

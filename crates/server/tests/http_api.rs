@@ -3,55 +3,21 @@
 //! accepted changed), inclusion proofs checked against the signed checkpoint, results by state
 //! and contest, ETags, Server-Sent Events, rate limits, CORS, the OpenAPI document and TLS.
 
+mod common;
+
+use common::{doc, pa_vs as pa, us2020};
+
 use std::io::{Read as _, Write as _};
 use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use canvass_model::{ContestCount, PrecinctResult, SelectionCount};
+use canvass_model::PrecinctResult;
 use canvass_server::http::ServerConfig;
 use canvass_server::io::{self, KeySource};
 use canvass_server::{App, Payload, SecretKey, Submission};
 use sha2::{Digest as _, Sha256};
-
-fn us2020() -> canvass_model::Election {
-    canvass_model::builtin("us-2020").unwrap().unwrap()
-}
-
-/// A president-PA report: Biden–Harris `biden` votes and `other` votes for `selection`.
-fn pa(precinct: &str, ballots: u64, biden: u64, other: u64, selection: &str) -> PrecinctResult {
-    let sel = |s: &str, votes| SelectionCount {
-        selection: s.into(),
-        line: None,
-        votes,
-    };
-    PrecinctResult {
-        precinct: precinct.into(),
-        portion: None,
-        counting_group: None,
-        contests: vec![ContestCount {
-            rankings: Vec::new(),
-            contest: "president-PA".into(),
-            ballots,
-            overvotes: 0,
-            undervotes: 0,
-            votes: vec![sel("biden-harris", biden), sel(selection, other)],
-        }],
-    }
-}
-
-fn doc(key: &SecretKey, j: &str, seq: u64, r: PrecinctResult) -> String {
-    Submission {
-        election: "us-2020".into(),
-        jurisdiction: j.into(),
-        sequence: seq,
-        timestamp: 1_604_448_000,
-        amendment: None,
-        payload: Payload::PrecinctResults { results: vec![r] },
-    }
-    .sign(key)
-}
 
 /// An HTTP answer: status, lowercased header lines, body.
 struct Answer {

@@ -6,55 +6,19 @@
 //! Expected log indices are counted by hand from the log size before the batch: the accepted
 //! documents take the next indices in the order sent, then one `canvass-snapshot/v1` entry.
 
+mod common;
+
+use common::{doc, pa, us2020};
+
 use std::io::{Read as _, Write as _};
 use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use canvass_model::{ContestCount, PrecinctResult, SelectionCount};
 use canvass_server::http::{MAX_BATCH_DOCUMENTS, ServerConfig};
 use canvass_server::io::{self, KeySource};
-use canvass_server::{App, Payload, SecretKey, Submission};
-
-fn us2020() -> canvass_model::Election {
-    canvass_model::builtin("us-2020").unwrap().unwrap()
-}
-
-/// A president-PA report for `precinct`: `ballots` ballots, Biden–Harris `biden`, Trump–Pence
-/// `trump`.
-fn pa(precinct: &str, ballots: u64, biden: u64, trump: u64) -> PrecinctResult {
-    let sel = |s: &str, votes| SelectionCount {
-        selection: s.into(),
-        line: None,
-        votes,
-    };
-    PrecinctResult {
-        precinct: precinct.into(),
-        portion: None,
-        counting_group: None,
-        contests: vec![ContestCount {
-            rankings: Vec::new(),
-            contest: "president-PA".into(),
-            ballots,
-            overvotes: 0,
-            undervotes: 0,
-            votes: vec![sel("biden-harris", biden), sel("trump-pence", trump)],
-        }],
-    }
-}
-
-fn doc(key: &SecretKey, j: &str, seq: u64, r: PrecinctResult) -> String {
-    Submission {
-        election: "us-2020".into(),
-        jurisdiction: j.into(),
-        sequence: seq,
-        timestamp: 1_604_448_000,
-        amendment: None,
-        payload: Payload::PrecinctResults { results: vec![r] },
-    }
-    .sign(key)
-}
+use canvass_server::{App, SecretKey};
 
 struct Answer {
     status: u16,

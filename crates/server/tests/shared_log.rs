@@ -4,6 +4,7 @@
 //! moves a submission across an authority document. Real PostgreSQL (a private server),
 //! real files, real Ed25519.
 
+mod common;
 #[path = "../../store/tests/common/pg.rs"]
 mod pg;
 
@@ -17,17 +18,11 @@ use canvass_audit::workflow::{
     AuditRecord, AuditState, ContestSpec, Method, ResultsRef, Start, Step, manifest_parts,
 };
 
-use canvass_model::{ContestCount, PrecinctResult, SelectionCount};
 use canvass_server::audit::AuditSubmitError;
 use canvass_server::entry::{self, EntryKind, SnapshotEntry};
 use canvass_server::io::{self, KeySource};
-use canvass_server::{
-    App, KeyAction, KeyChange, Options, Payload, RejectCode, SecretKey, Submission, SubmitError,
-};
-
-fn us2020() -> canvass_model::Election {
-    canvass_model::builtin("us-2020").unwrap().unwrap()
-}
+use canvass_server::{App, KeyAction, KeyChange, Options, RejectCode, SecretKey, SubmitError};
+use common::{doc, pa, us2020};
 
 fn key(data: &Path, j: &str) -> SecretKey {
     io::read_secret_key(&io::jurisdiction_key_path(data, j)).unwrap()
@@ -36,40 +31,12 @@ fn key(data: &Path, j: &str) -> SecretKey {
 /// A county's presidential result in report `seq`: `seq` ballots more each time.
 fn report(j: &str, seq: u64, key: &SecretKey) -> String {
     let ballots = 100 + seq;
-    Submission {
-        election: "us-2020".into(),
-        jurisdiction: j.into(),
-        sequence: seq,
-        timestamp: 1_604_448_000,
-        amendment: None,
-        payload: Payload::PrecinctResults {
-            results: vec![PrecinctResult {
-                precinct: j.into(),
-                portion: None,
-                counting_group: None,
-                contests: vec![ContestCount {
-                    rankings: Vec::new(),
-                    contest: "president-PA".into(),
-                    ballots,
-                    overvotes: 0,
-                    undervotes: 0,
-                    votes: vec![
-                        SelectionCount {
-                            selection: "biden-harris".into(),
-                            line: None,
-                            votes: ballots / 2,
-                        },
-                        SelectionCount {
-                            selection: "trump-pence".into(),
-                            line: None,
-                            votes: ballots - ballots / 2,
-                        },
-                    ],
-                }],
-            }],
-        },
-    }
-    .sign(key)
+    doc(
+        key,
+        j,
+        seq,
+        pa(j, ballots, ballots / 2, ballots - ballots / 2),
+    )
 }
 
 fn revoke(j: &str, sequence: u64, k: &SecretKey, authority: &SecretKey) -> String {
